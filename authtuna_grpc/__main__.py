@@ -1,0 +1,3 @@
+from authtuna_grpc.cli import main
+
+raise SystemExit(main())

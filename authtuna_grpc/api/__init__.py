@@ -1,0 +1,1 @@
+"""The gRPC edge: servicers translate, interceptors establish the caller and map errors."""

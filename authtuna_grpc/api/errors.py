@@ -1,0 +1,61 @@
+"""The one table from domain errors to gRPC status codes, and the rich status it builds."""
+
+from __future__ import annotations
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+
+from authtuna_grpc.domain import errors
+
+ERROR_DOMAIN = "authtuna"
+
+STATUS_CODES: dict[type[errors.DomainError], grpc.StatusCode] = {
+    errors.InvalidInput: grpc.StatusCode.INVALID_ARGUMENT,
+    errors.WeakPassword: grpc.StatusCode.INVALID_ARGUMENT,
+    errors.InvalidPageToken: grpc.StatusCode.INVALID_ARGUMENT,
+    errors.UserNotFound: grpc.StatusCode.NOT_FOUND,
+    errors.EmailAlreadyRegistered: grpc.StatusCode.ALREADY_EXISTS,
+    errors.UsernameAlreadyTaken: grpc.StatusCode.ALREADY_EXISTS,
+    errors.MissingCredentials: grpc.StatusCode.UNAUTHENTICATED,
+    errors.InvalidCredentials: grpc.StatusCode.UNAUTHENTICATED,
+    errors.PermissionMissing: grpc.StatusCode.PERMISSION_DENIED,
+}
+
+
+def status_code_of(error: errors.DomainError) -> grpc.StatusCode:
+    return STATUS_CODES[type(error)]
+
+
+def to_status(error: errors.DomainError) -> status_pb2.Status:
+    code = status_code_of(error)
+    details = [
+        error_details_pb2.ErrorInfo(
+            reason=error.reason, domain=ERROR_DOMAIN, metadata=error.metadata
+        )
+    ]
+    if error.violations:
+        details.append(
+            error_details_pb2.BadRequest(
+                field_violations=[
+                    error_details_pb2.BadRequest.FieldViolation(
+                        field=v.field, description=v.description
+                    )
+                    for v in error.violations
+                ]
+            )
+        )
+    packed = []
+    for detail in details:
+        wrapper = any_pb2.Any()
+        wrapper.Pack(detail)
+        packed.append(wrapper)
+    return status_pb2.Status(code=code.value[0], message=error.message, details=packed)
+
+
+def internal_status() -> status_pb2.Status:
+    info = any_pb2.Any()
+    info.Pack(error_details_pb2.ErrorInfo(reason="INTERNAL", domain=ERROR_DOMAIN))
+    return status_pb2.Status(
+        code=code_pb2.INTERNAL, message="internal error; see the server log", details=[info]
+    )

@@ -1,0 +1,72 @@
+"""Command line: `authtuna-grpc serve` and `authtuna-grpc migrate`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from authtuna_grpc.config import Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="authtuna-grpc",
+        description="User management over gRPC. Settings come from AUTHTUNA_* environment "
+        "variables; flags override them.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the gRPC server (migrates an empty database)")
+    migrate = commands.add_parser("migrate", help="apply database migrations and exit")
+    for sub in (serve, migrate):
+        sub.add_argument("--database-url", help="overrides AUTHTUNA_DATABASE_URL")
+    serve.add_argument("--listen", help="host:port to bind; overrides AUTHTUNA_LISTEN")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {
+        name: value
+        for name in ("database_url", "listen")
+        if (value := getattr(args, name, None)) is not None
+    }
+    return Settings(**overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = _settings(args)
+    except ValidationError as error:
+        for problem in error.errors():
+            name = "AUTHTUNA_" + "_".join(str(p) for p in problem["loc"]).upper()
+            print(f"authtuna-grpc: invalid setting {name}: {problem['msg']}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    if args.command == "serve":
+        from authtuna_grpc.server import serve
+
+        asyncio.run(serve(settings))
+    else:
+        asyncio.run(_migrate(settings))
+    return 0
+
+
+async def _migrate(settings: Settings) -> None:
+    from authtuna_grpc.storage import migrations
+    from authtuna_grpc.storage.database import create_engine
+
+    engine = create_engine(settings.database_url)
+    try:
+        await migrations.upgrade(engine)
+    finally:
+        await engine.dispose()
+    print("authtuna-grpc: database is at the latest schema", file=sys.stderr)

@@ -1,0 +1,1 @@
+"""Pure rules of the user lifecycle: no gRPC, database or crypto imports."""

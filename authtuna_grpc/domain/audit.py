@@ -1,0 +1,46 @@
+"""Audit events: one for every change, written in the change's transaction."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from authtuna_grpc.domain.caller import Caller
+
+
+class EventType(enum.StrEnum):
+    USER_CREATED = "USER_CREATED"
+    API_TOKEN_CREATED = "API_TOKEN_CREATED"
+    ROLE_ASSIGNED = "ROLE_ASSIGNED"
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    event_type: EventType
+    user_id: uuid.UUID | None
+    actor_id: uuid.UUID | None
+    ip_address: str | None
+    request_id: str
+    occurred_at: datetime
+    details: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def by(
+        cls,
+        caller: Caller,
+        event_type: EventType,
+        user_id: uuid.UUID | None,
+        occurred_at: datetime,
+        details: dict[str, str] | None = None,
+    ) -> AuditEvent:
+        return cls(
+            event_type=event_type,
+            user_id=user_id,
+            actor_id=caller.user_id,
+            ip_address=caller.ip_address,
+            request_id=caller.request_id,
+            occurred_at=occurred_at,
+            details=dict(details or {}),
+        )

@@ -1,0 +1,101 @@
+"""Domain errors, each named for what happened.
+
+The API layer maps every class here to a gRPC status in one table
+(`authtuna_grpc.api.errors`); a test keeps that table exhaustive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+
+@dataclass(frozen=True)
+class FieldViolation:
+    """One invalid request field, named by its proto field path."""
+
+    field: str
+    description: str
+
+
+class DomainError(Exception):
+    """Base of every error a use case raises on purpose."""
+
+    reason: ClassVar[str] = "DOMAIN_ERROR"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        violations: tuple[FieldViolation, ...] = (),
+        metadata: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.violations = violations
+        self.metadata = dict(metadata or {})
+
+
+class InvalidInput(DomainError):
+    """A request field does not satisfy its rules."""
+
+    reason = "INVALID_ARGUMENT"
+
+    @classmethod
+    def of(cls, violations: list[FieldViolation]) -> InvalidInput:
+        fields = ", ".join(v.field for v in violations)
+        detail = "; ".join(f"{v.field}: {v.description}" for v in violations)
+        return cls(f"invalid {fields}: {detail}", violations=tuple(violations))
+
+    @classmethod
+    def field(cls, field: str, description: str) -> InvalidInput:
+        return cls.of([FieldViolation(field, description)])
+
+
+class WeakPassword(InvalidInput):
+    """The password does not meet the strength rules."""
+
+    reason = "WEAK_PASSWORD"
+
+
+class InvalidPageToken(InvalidInput):
+    """A page token was not issued by this service or is corrupted."""
+
+    reason = "INVALID_PAGE_TOKEN"
+
+
+class UserNotFound(DomainError):
+    reason = "USER_NOT_FOUND"
+
+
+class EmailAlreadyRegistered(DomainError):
+    reason = "EMAIL_ALREADY_REGISTERED"
+
+
+class UsernameAlreadyTaken(DomainError):
+    reason = "USERNAME_ALREADY_TAKEN"
+
+
+class MissingCredentials(DomainError):
+    """The call carried no bearer token."""
+
+    reason = "MISSING_CREDENTIALS"
+
+
+class InvalidCredentials(DomainError):
+    """The bearer token is unknown, expired, revoked, or its owner is suspended."""
+
+    reason = "INVALID_CREDENTIALS"
+
+
+class PermissionMissing(DomainError):
+    """The caller lacks the permission the RPC requires."""
+
+    reason = "PERMISSION_DENIED"
+
+    def __init__(self, permission: str) -> None:
+        super().__init__(
+            f"the caller lacks permission {permission!r}",
+            metadata={"permission": permission},
+        )
+        self.permission = permission

@@ -1,0 +1,1 @@
+"""Use cases: each mutation is one unit of work that also writes its audit event."""

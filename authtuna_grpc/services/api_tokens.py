@@ -1,0 +1,79 @@
+"""Bearer tokens: issued once in clear, stored as a SHA-256 digest, resolved to a caller."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import datetime
+
+from authtuna_grpc.domain.audit import AuditEvent, EventType
+from authtuna_grpc.domain.caller import Caller
+from authtuna_grpc.domain.errors import InvalidCredentials, MissingCredentials
+from authtuna_grpc.services.clock import Clock, IdFactory
+from authtuna_grpc.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+TOKEN_PREFIX = "atk_"
+MAX_TOKEN_LENGTH = 512
+
+
+def token_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def generate_secret() -> str:
+    """256 bits from the OS CSPRNG, recognisable by its prefix."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+async def issue_token(
+    uow: UnitOfWork,
+    caller: Caller,
+    *,
+    user_id: uuid.UUID,
+    name: str,
+    secret: str,
+    token_id: uuid.UUID,
+    now: datetime,
+    expires_at: datetime | None = None,
+) -> None:
+    """Store a token for `user_id` inside the caller's unit of work, with its audit event."""
+    await uow.api_tokens.add(
+        token_id=token_id,
+        user_id=user_id,
+        name=name,
+        token_hash=token_digest(secret),
+        created_at=now,
+        expires_at=expires_at,
+    )
+    await uow.audit_events.append(
+        AuditEvent.by(
+            caller, EventType.API_TOKEN_CREATED, user_id, now, {"token_id": str(token_id), "name": name}
+        )
+    )
+
+
+class Authenticator:
+    def __init__(self, units: UnitOfWorkFactory, clock: Clock, new_id: IdFactory) -> None:
+        self._units = units
+        self._clock = clock
+        self._new_id = new_id
+
+    async def authenticate(
+        self, secret: str | None, *, ip_address: str | None, request_id: str
+    ) -> Caller:
+        if not secret:
+            raise MissingCredentials("this call requires 'authorization: Bearer <token>' metadata")
+        if len(secret) > MAX_TOKEN_LENGTH:
+            raise InvalidCredentials("the bearer token is not valid")
+        async with self._units() as uow:
+            owner = await uow.api_tokens.owner_of(token_digest(secret), self._clock())
+            if owner is None:
+                raise InvalidCredentials("the bearer token is not valid")
+            permissions = await uow.roles.global_permissions(owner.user_id)
+        return Caller(
+            user_id=owner.user_id,
+            permissions=permissions,
+            ip_address=ip_address,
+            request_id=request_id,
+        )

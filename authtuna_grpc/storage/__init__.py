@@ -1,0 +1,1 @@
+"""SQLAlchemy Core storage: tables, repositories (which never commit), unit of work."""

@@ -1,0 +1,59 @@
+"""The unit of work owns the transaction: a change and its audit row commit together."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from authtuna_grpc.storage.api_tokens import ApiTokenRepository
+from authtuna_grpc.storage.audit_events import AuditEventRepository
+from authtuna_grpc.storage.roles import RoleRepository
+from authtuna_grpc.storage.users import UserRepository
+
+
+class UnitOfWork:
+    """One connection, one transaction. Leaving without `commit()` rolls back."""
+
+    users: UserRepository
+    audit_events: AuditEventRepository
+    api_tokens: ApiTokenRepository
+    roles: RoleRepository
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._connection: AsyncConnection | None = None
+
+    async def __aenter__(self) -> UnitOfWork:
+        self._connection = await self._engine.connect()
+        await self._connection.begin()
+        self.users = UserRepository(self._connection)
+        self.audit_events = AuditEventRepository(self._connection)
+        self.api_tokens = ApiTokenRepository(self._connection)
+        self.roles = RoleRepository(self._connection)
+        return self
+
+    async def commit(self) -> None:
+        assert self._connection is not None
+        await self._connection.commit()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._connection is not None
+        try:
+            await self._connection.rollback()
+        finally:
+            await self._connection.close()
+            self._connection = None
+
+
+class UnitOfWorkFactory:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    def __call__(self) -> UnitOfWork:
+        return UnitOfWork(self.engine)

@@ -1,0 +1,1 @@
+"""Alembic migrations for the authtuna-grpc schema (installed as authtuna_grpc.migrations)."""
