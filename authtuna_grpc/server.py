@@ -76,7 +76,7 @@ async def start_server(
 
     hasher = PasswordHasher(settings.argon2, workers=settings.hash_workers or None)
     server = grpc.aio.server(interceptors=[EdgeInterceptor(Authenticator(units, clock, new_id))])
-    user_service_pb2_grpc.add_UserServiceServicer_to_server(
+    user_service_pb2_grpc.add_UserServiceServicer_to_server(  # type: ignore[no-untyped-call]
         UserServicer(UserManager(units, hasher, clock, new_id)), server
     )
     health_servicer = health.aio.HealthServicer()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import grpc
 from authtuna_api.user.v1 import user_service_pb2 as pb
 from authtuna_api.user.v1 import user_service_pb2_grpc
 
@@ -14,10 +13,10 @@ from authtuna_grpc.domain.errors import InvalidInput
 from authtuna_grpc.domain.user import new_user
 from authtuna_grpc.services.user_manager import UserManager
 
-Context = grpc.aio.ServicerContext[Any, Any]
+Context = Any  # grpc.aio.ServicerContext; grpcio ships no type information
 
 
-class UserServicer(user_service_pb2_grpc.UserServiceServicer):  # type: ignore[misc]
+class UserServicer(user_service_pb2_grpc.UserServiceServicer):
     def __init__(self, users: UserManager) -> None:
         self._users = users
 

@@ -7,7 +7,7 @@ The API layer maps every class here to a gRPC status in one table
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Self
 
 
 @dataclass(frozen=True)
@@ -42,13 +42,13 @@ class InvalidInput(DomainError):
     reason = "INVALID_ARGUMENT"
 
     @classmethod
-    def of(cls, violations: list[FieldViolation]) -> InvalidInput:
+    def of(cls, violations: list[FieldViolation]) -> Self:
         fields = ", ".join(v.field for v in violations)
         detail = "; ".join(f"{v.field}: {v.description}" for v in violations)
         return cls(f"invalid {fields}: {detail}", violations=tuple(violations))
 
     @classmethod
-    def field(cls, field: str, description: str) -> InvalidInput:
+    def field(cls, field: str, description: str) -> Self:
         return cls.of([FieldViolation(field, description)])
 
 

@@ -1,0 +1,98 @@
+"""Fresh, migrated databases for tests: SQLite files and PostgreSQL databases.
+
+Each backend is migrated once per test run into a template; every test gets a copy
+(a file copy for SQLite, CREATE DATABASE … TEMPLATE for PostgreSQL), so tests are
+isolated and fast.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from authtuna_grpc.storage import migrations
+from authtuna_grpc.storage.database import create_engine
+
+POSTGRES_ENV = "AUTHTUNA_TEST_POSTGRES_URL"
+BACKENDS_ENV = "AUTHTUNA_TEST_BACKENDS"
+
+
+def selected_backends() -> list[str]:
+    names = os.environ.get(BACKENDS_ENV, "sqlite,postgresql").split(",")
+    return [name.strip() for name in names if name.strip()]
+
+
+def postgres_admin_dsn() -> str:
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        raise RuntimeError(
+            f"{POSTGRES_ENV} is not set: run the tests with scripts/test, which starts "
+            f"PostgreSQL, or set {BACKENDS_ENV}=sqlite to run the SQLite half only"
+        )
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class SqliteDatabases:
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._template = root / "template.db"
+
+    async def prepare(self) -> None:
+        engine = create_engine(f"sqlite+aiosqlite:///{self._template}")
+        await migrations.upgrade(engine)
+        await engine.dispose()
+
+    async def fresh(self) -> str:
+        path = self._root / f"{uuid.uuid4().hex}.db"
+        shutil.copyfile(self._template, path)
+        return f"sqlite+aiosqlite:///{path}"
+
+    async def close(self) -> None:
+        pass
+
+
+class PostgresDatabases:
+    def __init__(self) -> None:
+        self._admin_dsn = postgres_admin_dsn()
+        self._template = f"authtuna_tpl_{uuid.uuid4().hex[:12]}"
+        self._created: list[str] = []
+
+    def _url(self, database: str) -> str:
+        base = make_url(os.environ[POSTGRES_ENV])
+        return base.set(database=database).render_as_string(hide_password=False)
+
+    async def _admin(self) -> asyncpg.Connection:
+        return await asyncpg.connect(self._admin_dsn)
+
+    async def prepare(self) -> None:
+        connection = await self._admin()
+        try:
+            await connection.execute(f'CREATE DATABASE "{self._template}"')
+        finally:
+            await connection.close()
+        engine = create_engine(self._url(self._template))
+        await migrations.upgrade(engine)
+        await engine.dispose()
+
+    async def fresh(self) -> str:
+        name = f"authtuna_t_{uuid.uuid4().hex[:16]}"
+        connection = await self._admin()
+        try:
+            await connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self._template}"')
+        finally:
+            await connection.close()
+        self._created.append(name)
+        return self._url(name)
+
+    async def close(self) -> None:
+        connection = await self._admin()
+        try:
+            for name in [*self._created, self._template]:
+                await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await connection.close()
