@@ -1,0 +1,1 @@
+"""The authtuna_api.user package."""

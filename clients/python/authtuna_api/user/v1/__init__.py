@@ -1,0 +1,1 @@
+"""Generated messages and stubs for authtuna_api.user.v1."""
