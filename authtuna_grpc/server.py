@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import grpc
 from authtuna_api.user.v1 import user_service_pb2, user_service_pb2_grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from authtuna_grpc.api.interceptors import EdgeInterceptor
+from authtuna_grpc.api.reflection import enable_reflection
 from authtuna_grpc.api.user_servicer import UserServicer
 from authtuna_grpc.config import Settings
 from authtuna_grpc.services import clock as clocks
@@ -81,9 +81,7 @@ async def start_server(
     )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable_server_reflection(
-        (USER_SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server
-    )
+    enable_reflection(server, (USER_SERVICE_NAME, health.SERVICE_NAME))
     port = server.add_insecure_port(settings.listen)
     if port == 0:
         raise SystemExit(f"cannot listen on {settings.listen}")
