@@ -1,0 +1,144 @@
+"""Typed exceptions for failed calls, chosen by the `google.rpc.ErrorInfo` reason.
+
+Every failure raises a subclass of `AuthTunaError` carrying the gRPC code, the stable
+reason, the message, the ErrorInfo metadata and the `BadRequest` field violations.
+A reason this client does not know yet (a newer server) falls back to the class of
+its gRPC code, so `except NotFound` keeps working.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from google.rpc import error_details_pb2, status_pb2
+
+DETAILS_KEY = "grpc-status-details-bin"
+
+
+@dataclass(frozen=True)
+class FieldViolation:
+    """One invalid request field: `field` is its proto name (`attributes['key']` for map entries)."""
+
+    field: str
+    description: str
+
+
+class AuthTunaError(Exception):
+    """A failed call. `reason` is the ErrorInfo reason ("" when the server sent none)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: grpc.StatusCode = grpc.StatusCode.UNKNOWN,
+        reason: str = "",
+        domain: str = "",
+        metadata: Mapping[str, str] | None = None,
+        field_violations: Iterable[FieldViolation] = (),
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.reason = reason
+        self.domain = domain
+        self.metadata: dict[str, str] = dict(metadata or {})
+        self.field_violations: tuple[FieldViolation, ...] = tuple(field_violations)
+
+    def __str__(self) -> str:
+        label = f"{self.code.name} {self.reason}" if self.reason else self.code.name
+        return f"{label}: {self.message}"
+
+
+# Classes by gRPC code: the fallback for reasons this client does not know.
+class Cancelled(AuthTunaError): ...
+class InvalidArgument(AuthTunaError): ...
+class DeadlineExceeded(AuthTunaError): ...
+class NotFound(AuthTunaError): ...
+class AlreadyExists(AuthTunaError): ...
+class PermissionDenied(AuthTunaError): ...
+class ResourceExhausted(AuthTunaError): ...
+class FailedPrecondition(AuthTunaError): ...
+class Aborted(AuthTunaError): ...
+class Unimplemented(AuthTunaError): ...
+class Internal(AuthTunaError): ...
+class Unavailable(AuthTunaError): ...
+class Unauthenticated(AuthTunaError): ...
+
+
+# Classes by reason (docs/errors.md lists them all).
+class WeakPassword(InvalidArgument): ...
+class InvalidPageToken(InvalidArgument): ...
+class UserNotFound(NotFound): ...
+class EmailAlreadyRegistered(AlreadyExists): ...
+class UsernameAlreadyTaken(AlreadyExists): ...
+class MissingCredentials(Unauthenticated): ...
+class InvalidCredentials(Unauthenticated): ...
+
+
+BY_CODE: dict[grpc.StatusCode, type[AuthTunaError]] = {
+    grpc.StatusCode.CANCELLED: Cancelled,
+    grpc.StatusCode.INVALID_ARGUMENT: InvalidArgument,
+    grpc.StatusCode.DEADLINE_EXCEEDED: DeadlineExceeded,
+    grpc.StatusCode.NOT_FOUND: NotFound,
+    grpc.StatusCode.ALREADY_EXISTS: AlreadyExists,
+    grpc.StatusCode.PERMISSION_DENIED: PermissionDenied,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: ResourceExhausted,
+    grpc.StatusCode.FAILED_PRECONDITION: FailedPrecondition,
+    grpc.StatusCode.ABORTED: Aborted,
+    grpc.StatusCode.UNIMPLEMENTED: Unimplemented,
+    grpc.StatusCode.INTERNAL: Internal,
+    grpc.StatusCode.UNAVAILABLE: Unavailable,
+    grpc.StatusCode.UNAUTHENTICATED: Unauthenticated,
+}
+
+# The server's reasons (ErrorInfo domain "authtuna"); add a row with each new reason.
+BY_REASON: dict[str, type[AuthTunaError]] = {
+    "INVALID_ARGUMENT": InvalidArgument,
+    "WEAK_PASSWORD": WeakPassword,
+    "INVALID_PAGE_TOKEN": InvalidPageToken,
+    "USER_NOT_FOUND": UserNotFound,
+    "EMAIL_ALREADY_REGISTERED": EmailAlreadyRegistered,
+    "USERNAME_ALREADY_TAKEN": UsernameAlreadyTaken,
+    "MISSING_CREDENTIALS": MissingCredentials,
+    "INVALID_CREDENTIALS": InvalidCredentials,
+    "PERMISSION_DENIED": PermissionDenied,
+    "INTERNAL": Internal,
+}
+
+
+def _status_details(error: Any) -> status_pb2.Status:
+    status = status_pb2.Status()
+    trailers = error.trailing_metadata() if callable(getattr(error, "trailing_metadata", None)) else None
+    for key, value in trailers or ():
+        if key == DETAILS_KEY and isinstance(value, bytes):
+            status.MergeFromString(value)
+    return status
+
+
+def error_from_rpc(error: grpc.RpcError) -> AuthTunaError:
+    """The typed exception for a failed call (a `grpc.RpcError` that is also a `grpc.Call`)."""
+    code = error.code() if callable(getattr(error, "code", None)) else grpc.StatusCode.UNKNOWN
+    message = (error.details() if callable(getattr(error, "details", None)) else None) or ""
+    info = error_details_pb2.ErrorInfo()
+    violations: list[FieldViolation] = []
+    for detail in _status_details(error).details:
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            detail.Unpack(info)
+        elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad = error_details_pb2.BadRequest()
+            detail.Unpack(bad)
+            violations.extend(FieldViolation(v.field, v.description) for v in bad.field_violations)
+    cls = BY_REASON.get(info.reason) or BY_CODE.get(code, AuthTunaError)
+    if not issubclass(cls, BY_CODE.get(code, AuthTunaError)):
+        cls = BY_CODE.get(code, AuthTunaError)  # a reason sent with an unexpected code
+    return cls(
+        message,
+        code=code,
+        reason=info.reason,
+        domain=info.domain,
+        metadata=dict(info.metadata),
+        field_violations=violations,
+    )
