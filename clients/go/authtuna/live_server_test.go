@@ -41,6 +41,9 @@ func runWithServer(m *testing.M) int {
 			return 1
 		}
 		defer stop()
+		// The examples read the server from the environment, as a program would.
+		_ = os.Setenv("AUTHTUNA_ADDRESS", liveAddress)
+		_ = os.Setenv("AUTHTUNA_TOKEN", liveToken)
 	}
 	return m.Run()
 }
