@@ -4,16 +4,25 @@ stand-in UserService (a real gRPC server in this process) that fails on cue."""
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent import futures
 from contextlib import aclosing
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
 import pytest
-from authtuna_api.client import READ_METHODS, AsyncAuthTunaClient, AuthTunaClient, DeadlineExceeded, Unavailable
+from authtuna_api.client import (
+    READ_METHODS,
+    AsyncAuthTunaClient,
+    AuthTunaClient,
+    DeadlineExceeded,
+    TlsConfig,
+    Unavailable,
+)
 from authtuna_api.client.channels import channel_options, service_config
 from authtuna_api.client.streams import aflatten, flatten
 from authtuna_api.user.v1 import user_pb2, user_service_pb2 as pb, user_service_pb2_grpc
@@ -29,10 +38,12 @@ class StandInUsers(user_service_pb2_grpc.UserServiceServicer):  # type: ignore[m
         self.failures: Counter[str] = Counter()
         self.attempts: Counter[str] = Counter()
         self.time_remaining: dict[str, float | None] = {}
+        self.authorization: dict[str, list[str]] = {}
 
     def _answer(self, method: str, context: grpc.ServicerContext, response: Any) -> Any:
         self.attempts[method] += 1
         self.time_remaining[method] = context.time_remaining()
+        self.authorization[method] = [v for k, v in context.invocation_metadata() if k == "authorization"]
         if self.attempts[method] <= self.failures[method]:
             context.abort(grpc.StatusCode.UNAVAILABLE, "restarting")
         return response
@@ -49,16 +60,54 @@ class StandInUsers(user_service_pb2_grpc.UserServiceServicer):  # type: ignore[m
         return self._answer("CreateUser", context, pb.CreateUserResponse(user=ADA))
 
 
-@pytest.fixture(scope="module")
-def stand_in() -> Iterator[tuple[str, StandInUsers]]:
+def serve_stand_in(credentials: grpc.ServerCredentials | None = None) -> tuple[grpc.Server, int, StandInUsers]:
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
     users = StandInUsers()
     user_service_pb2_grpc.add_UserServiceServicer_to_server(users, server)
     health_pb2_grpc.add_HealthServicer_to_server(health.HealthServicer(), server)
-    port = server.add_insecure_port("127.0.0.1:0")
+    if credentials is None:
+        port = server.add_insecure_port("127.0.0.1:0")
+    else:
+        port = server.add_secure_port("127.0.0.1:0", credentials)
     server.start()
+    return server, port, users
+
+
+@pytest.fixture(scope="module")
+def stand_in() -> Iterator[tuple[str, StandInUsers]]:
+    server, port, users = serve_stand_in()
     yield f"127.0.0.1:{port}", users
     server.stop(grace=None)
+
+
+@dataclass(frozen=True)
+class Pki:
+    ca: bytes
+    server_key: bytes
+    server_chain: bytes
+    client_key: bytes
+    client_chain: bytes
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    """A throwaway CA with a certificate for localhost and one for a client (openssl)."""
+    folder = tmp_path_factory.mktemp("pki")
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True)
+
+    new_key = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes")
+    openssl("req", "-x509", *new_key, "-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=test-ca")
+    (folder / "san.ext").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    for name in ("server", "client"):
+        openssl("req", *new_key, "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={name}")
+        openssl(
+            "x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", f"{name}.pem", "-days", "1", "-extfile", "san.ext",
+        )
+    read = lambda name: (folder / name).read_bytes()  # noqa: E731
+    return Pki(read("ca.pem"), read("server.key"), read("server.pem"), read("client.key"), read("client.pem"))
 
 
 @pytest.fixture
@@ -161,3 +210,30 @@ async def test_the_async_stream_helper_flattens_a_live_stream_and_cancels_it_whe
         through_client = client._stream(watch, health_pb2.HealthCheckRequest(), lambda r: [r.status], timeout=5)
         async with aclosing(through_client):
             assert await anext(through_client) == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_plaintext_sends_the_token_as_bearer_metadata(address: str, users: StandInUsers) -> None:
+    with AuthTunaClient(address, "atk_plain") as client:
+        client.get_user(username="ada")
+    assert users.authorization["GetUser"] == ["Bearer atk_plain"]
+
+
+async def test_mutual_tls_sends_the_token_as_a_call_credential(pki: Pki) -> None:
+    credentials = grpc.ssl_server_credentials(
+        [(pki.server_key, pki.server_chain)], root_certificates=pki.ca, require_client_auth=True
+    )
+    server, port, users = serve_stand_in(credentials)
+    tls = TlsConfig(root_certificates=pki.ca, private_key=pki.client_key, certificate_chain=pki.client_chain)
+    try:
+        with AuthTunaClient(f"localhost:{port}", "atk_tls", tls=tls) as client:
+            assert client.get_user(username="ada") == ADA
+        assert users.authorization["GetUser"] == ["Bearer atk_tls"]
+        async with AsyncAuthTunaClient(f"localhost:{port}", "atk_tls_async", tls=tls) as aio_client:
+            assert (await aio_client.create_user(email="a@example.com", username="ada")) == ADA
+        assert users.authorization["CreateUser"] == ["Bearer atk_tls_async"]
+        without_client_certificate = TlsConfig(root_certificates=pki.ca)
+        with AuthTunaClient(f"localhost:{port}", "atk_tls", tls=without_client_certificate) as client:
+            with pytest.raises(Unavailable):
+                client.create_user(email="a@example.com", username="ada", timeout=5)
+    finally:
+        server.stop(grace=None)

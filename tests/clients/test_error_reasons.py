@@ -1,6 +1,9 @@
-"""Every reason the server can send has its own exception class in the Python client."""
+"""Every reason the server can send has an exception class in the Python client and a
+constant in the Go client."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import grpc
 from authtuna_api.client import errors as client_errors
@@ -30,3 +33,9 @@ def test_every_code_class_is_exported() -> None:
 
     for cls in {*client_errors.BY_CODE.values(), *client_errors.BY_REASON.values()}:
         assert getattr(client, cls.__name__) is cls
+
+
+def test_every_server_reason_has_a_go_constant() -> None:
+    source = (Path(__file__).parents[2] / "clients" / "go" / "authtuna" / "errors.go").read_text()
+    missing = [error_class.reason for error_class in STATUS_CODES if f'= "{error_class.reason}"' not in source]
+    assert not missing, f"add a Reason… constant to clients/go/authtuna/errors.go for: {missing}"

@@ -69,14 +69,32 @@ class Unauthenticated(AuthTunaError): ...
 
 
 # Classes by reason (docs/errors.md lists them all).
-class WeakPassword(InvalidArgument): ...
-class InvalidPageToken(InvalidArgument): ...
-class UserNotFound(NotFound): ...
-class EmailAlreadyRegistered(AlreadyExists): ...
-class UsernameAlreadyTaken(AlreadyExists): ...
-class MissingCredentials(Unauthenticated): ...
-class InvalidCredentials(Unauthenticated): ...
+class WeakPassword(InvalidArgument):
+    """The password breaks the strength rules; the field violation says which."""
 
+
+class InvalidPageToken(InvalidArgument):
+    """`page_token` was not issued by this service (or is from an old listing)."""
+
+
+class UserNotFound(NotFound):
+    """No user has that id, email or username."""
+
+
+class EmailAlreadyRegistered(AlreadyExists):
+    """The email is taken (compared case-insensitively)."""
+
+
+class UsernameAlreadyTaken(AlreadyExists):
+    """The username is taken (compared case-insensitively)."""
+
+
+class MissingCredentials(Unauthenticated):
+    """The call had no `authorization: Bearer <token>`."""
+
+
+class InvalidCredentials(Unauthenticated):
+    """The token is unknown, expired or revoked, or its owner is suspended."""
 
 BY_CODE: dict[grpc.StatusCode, type[AuthTunaError]] = {
     grpc.StatusCode.CANCELLED: Cancelled,
