@@ -11,7 +11,7 @@ from authtuna_grpc.domain.lifecycle import DeletedUser, optional_reason
 from authtuna_grpc.services.admin_guard import LastAdminGuard
 from authtuna_grpc.services.clock import Clock
 from authtuna_grpc.services.user_manager import existing_user, user_not_found
-from authtuna_grpc.storage.unit_of_work import UnitOfWorkFactory
+from authtuna_grpc.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 
 class DeletionManager:
@@ -28,9 +28,7 @@ class DeletionManager:
         async with self._units() as uow:
             guard = await LastAdminGuard.take(uow, await existing_user(uow, user_id))
             now = self._clock()
-            sessions = await uow.sessions.delete_all_of(user_id)
-            tokens = await uow.api_tokens.delete_all_of(user_id)
-            assignments = await uow.role_holders.release_all(user_id)
+            removed = await _remove_belongings(uow, user_id)
             # The row as it is at deletion, not as first read: it is archived from this.
             deleted = await uow.users.delete(user_id)
             if deleted is None:
@@ -40,13 +38,7 @@ class DeletionManager:
                 deleted, deleted_at=now, deleted_by=caller.user_id, reason=given_reason
             )
             await uow.deleted_users.add(record)
-            details = {
-                "username": deleted.username,
-                "reason": given_reason or "",
-                "sessions_removed": str(sessions),
-                "api_tokens_removed": str(tokens),
-                "role_assignments_removed": str(assignments),
-            }
+            details = {"username": deleted.username, "reason": given_reason or "", **removed}
             await uow.audit_events.append(
                 AuditEvent.by(caller, EventType.USER_DELETED, user_id, now, details)
             )
@@ -61,3 +53,12 @@ class DeletionManager:
                 f"no deleted user with id {str(user_id)!r}", metadata={"id": str(user_id)}
             )
         return record
+
+
+async def _remove_belongings(uow: UnitOfWork, user_id: uuid.UUID) -> dict[str, str]:
+    """Delete the user's sessions, API tokens and role assignments; the counts, for audit."""
+    return {
+        "sessions_removed": str(await uow.sessions.delete_all_of(user_id)),
+        "api_tokens_removed": str(await uow.api_tokens.delete_all_of(user_id)),
+        "role_assignments_removed": str(await uow.role_holders.release_all(user_id)),
+    }
