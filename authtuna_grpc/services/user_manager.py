@@ -102,7 +102,6 @@ class UserManager:
         token = encode_page_token(users[-1].id) if more else ""
         return UserPage(users=users, next_page_token=token)
 
-
     async def update(
         self, caller: Caller, user_id: uuid.UUID, update: UserUpdate, expected_version: int
     ) -> User:
