@@ -20,7 +20,9 @@ from authtuna_grpc.config import Settings
 from authtuna_grpc.services import clock as clocks
 from authtuna_grpc.services.api_tokens import Authenticator
 from authtuna_grpc.services.bootstrap import bootstrap_admin
+from authtuna_grpc.services.deletions import DeletionManager
 from authtuna_grpc.services.passwords import PasswordHasher
+from authtuna_grpc.services.suspensions import SuspensionManager
 from authtuna_grpc.services.user_manager import UserManager
 from authtuna_grpc.storage import migrations
 from authtuna_grpc.storage.database import create_engine
@@ -76,8 +78,13 @@ async def start_server(
 
     hasher = PasswordHasher(settings.argon2, workers=settings.hash_workers or None)
     server = grpc.aio.server(interceptors=[EdgeInterceptor(Authenticator(units, clock, new_id))])
+    user_servicer = UserServicer(
+        UserManager(units, hasher, clock, new_id),
+        SuspensionManager(units, clock),
+        DeletionManager(units, clock),
+    )
     user_service_pb2_grpc.add_UserServiceServicer_to_server(  # type: ignore[no-untyped-call]
-        UserServicer(UserManager(units, hasher, clock, new_id)), server
+        user_servicer, server
     )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
