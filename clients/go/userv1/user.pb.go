@@ -53,9 +53,12 @@ type User struct {
 	// Why the account was suspended; empty while active.
 	SuspensionReason string `protobuf:"bytes,13,opt,name=suspension_reason,json=suspensionReason,proto3" json:"suspension_reason,omitempty"`
 	// Opaque version of this user; send it back on updates to detect concurrent changes.
-	Etag          string `protobuf:"bytes,14,opt,name=etag,proto3" json:"etag,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Etag string `protobuf:"bytes,14,opt,name=etag,proto3" json:"etag,omitempty"`
+	// The user's role assignments at every scope; filled only when asked for
+	// (GetUserRequest.with_relations), otherwise empty.
+	RoleAssignments []*RoleAssignment `protobuf:"bytes,15,rep,name=role_assignments,json=roleAssignments,proto3" json:"role_assignments,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *User) Reset() {
@@ -186,11 +189,18 @@ func (x *User) GetEtag() string {
 	return ""
 }
 
+func (x *User) GetRoleAssignments() []*RoleAssignment {
+	if x != nil {
+		return x.RoleAssignments
+	}
+	return nil
+}
+
 var File_authtuna_api_user_v1_user_proto protoreflect.FileDescriptor
 
 const file_authtuna_api_user_v1_user_proto_rawDesc = "" +
 	"\n" +
-	"\x1fauthtuna_api/user/v1/user.proto\x12\x14authtuna_api.user.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9e\x05\n" +
+	"\x1fauthtuna_api/user/v1/user.proto\x12\x14authtuna_api.user.v1\x1a\x1fauthtuna_api/user/v1/role.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xef\x05\n" +
 	"\x04User\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05email\x18\x02 \x01(\tR\x05email\x12\x1a\n" +
@@ -210,7 +220,8 @@ const file_authtuna_api_user_v1_user_proto_rawDesc = "" +
 	"\rlast_login_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\vlastLoginAt\x12=\n" +
 	"\fsuspended_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\vsuspendedAt\x12+\n" +
 	"\x11suspension_reason\x18\r \x01(\tR\x10suspensionReason\x12\x12\n" +
-	"\x04etag\x18\x0e \x01(\tR\x04etag\x1a=\n" +
+	"\x04etag\x18\x0e \x01(\tR\x04etag\x12O\n" +
+	"\x10role_assignments\x18\x0f \x03(\v2$.authtuna_api.user.v1.RoleAssignmentR\x0froleAssignments\x1a=\n" +
 	"\x0fAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B<Z:github.com/authtuna/authtuna-grpc/clients/go/userv1;userv1b\x06proto3"
@@ -232,6 +243,7 @@ var file_authtuna_api_user_v1_user_proto_goTypes = []any{
 	(*User)(nil),                  // 0: authtuna_api.user.v1.User
 	nil,                           // 1: authtuna_api.user.v1.User.AttributesEntry
 	(*timestamppb.Timestamp)(nil), // 2: google.protobuf.Timestamp
+	(*RoleAssignment)(nil),        // 3: authtuna_api.user.v1.RoleAssignment
 }
 var file_authtuna_api_user_v1_user_proto_depIdxs = []int32{
 	1, // 0: authtuna_api.user.v1.User.attributes:type_name -> authtuna_api.user.v1.User.AttributesEntry
@@ -239,11 +251,12 @@ var file_authtuna_api_user_v1_user_proto_depIdxs = []int32{
 	2, // 2: authtuna_api.user.v1.User.updated_at:type_name -> google.protobuf.Timestamp
 	2, // 3: authtuna_api.user.v1.User.last_login_at:type_name -> google.protobuf.Timestamp
 	2, // 4: authtuna_api.user.v1.User.suspended_at:type_name -> google.protobuf.Timestamp
-	5, // [5:5] is the sub-list for method output_type
-	5, // [5:5] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	3, // 5: authtuna_api.user.v1.User.role_assignments:type_name -> authtuna_api.user.v1.RoleAssignment
+	6, // [6:6] is the sub-list for method output_type
+	6, // [6:6] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_authtuna_api_user_v1_user_proto_init() }
@@ -251,6 +264,7 @@ func file_authtuna_api_user_v1_user_proto_init() {
 	if File_authtuna_api_user_v1_user_proto != nil {
 		return
 	}
+	file_authtuna_api_user_v1_role_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

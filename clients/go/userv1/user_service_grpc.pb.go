@@ -45,7 +45,8 @@ type UserServiceClient interface {
 	// is named), ALREADY_EXISTS (email or username already registered, compared
 	// case-insensitively), UNAUTHENTICATED, PERMISSION_DENIED.
 	CreateUser(ctx context.Context, in *CreateUserRequest, opts ...grpc.CallOption) (*CreateUserResponse, error)
-	// Looks up one user by id, email or username (email and username case-insensitively).
+	// Looks up one user by id, email or username (email and username case-insensitively),
+	// with its role assignments when `with_relations` is set.
 	// Requires permission `users.read`.
 	//
 	// Errors: INVALID_ARGUMENT (no lookup key, or a malformed id), NOT_FOUND (no such
@@ -119,7 +120,8 @@ type UserServiceServer interface {
 	// is named), ALREADY_EXISTS (email or username already registered, compared
 	// case-insensitively), UNAUTHENTICATED, PERMISSION_DENIED.
 	CreateUser(context.Context, *CreateUserRequest) (*CreateUserResponse, error)
-	// Looks up one user by id, email or username (email and username case-insensitively).
+	// Looks up one user by id, email or username (email and username case-insensitively),
+	// with its role assignments when `with_relations` is set.
 	// Requires permission `users.read`.
 	//
 	// Errors: INVALID_ARGUMENT (no lookup key, or a malformed id), NOT_FOUND (no such

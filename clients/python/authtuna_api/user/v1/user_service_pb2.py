@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from authtuna_api.user.v1 import user_pb2 as authtuna__api_dot_user_dot_v1_dot_user__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'authtuna_api/user/v1/user_service.proto\x12\x14\x61uthtuna_api.user.v1\x1a\x1f\x61uthtuna_api/user/v1/user.proto\"\xf0\x01\n\x11\x43reateUserRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08username\x18\x02 \x01(\t\x12\x15\n\x08password\x18\x03 \x01(\tH\x00\x88\x01\x01\x12K\n\nattributes\x18\x04 \x03(\x0b\x32\x37.authtuna_api.user.v1.CreateUserRequest.AttributesEntry\x12\x16\n\x0e\x65mail_verified\x18\x05 \x01(\x08\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x0b\n\t_password\">\n\x12\x43reateUserResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\"M\n\x0eGetUserRequest\x12\x0c\n\x02id\x18\x01 \x01(\tH\x00\x12\x0f\n\x05\x65mail\x18\x02 \x01(\tH\x00\x12\x12\n\x08username\x18\x03 \x01(\tH\x00\x42\x08\n\x06lookup\";\n\x0fGetUserResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\"C\n\x10ListUsersRequest\x12\x0c\n\x04skip\x18\x01 \x01(\x05\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"W\n\x11ListUsersResponse\x12)\n\x05users\x18\x01 \x03(\x0b\x32\x1a.authtuna_api.user.v1.User\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xa4\x02\n\x0bUserService\x12_\n\nCreateUser\x12\'.authtuna_api.user.v1.CreateUserRequest\x1a(.authtuna_api.user.v1.CreateUserResponse\x12V\n\x07GetUser\x12$.authtuna_api.user.v1.GetUserRequest\x1a%.authtuna_api.user.v1.GetUserResponse\x12\\\n\tListUsers\x12&.authtuna_api.user.v1.ListUsersRequest\x1a\'.authtuna_api.user.v1.ListUsersResponseB<Z:github.com/authtuna/authtuna-grpc/clients/go/userv1;userv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'authtuna_api/user/v1/user_service.proto\x12\x14\x61uthtuna_api.user.v1\x1a\x1f\x61uthtuna_api/user/v1/user.proto\"\xf0\x01\n\x11\x43reateUserRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08username\x18\x02 \x01(\t\x12\x15\n\x08password\x18\x03 \x01(\tH\x00\x88\x01\x01\x12K\n\nattributes\x18\x04 \x03(\x0b\x32\x37.authtuna_api.user.v1.CreateUserRequest.AttributesEntry\x12\x16\n\x0e\x65mail_verified\x18\x05 \x01(\x08\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x0b\n\t_password\">\n\x12\x43reateUserResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\"e\n\x0eGetUserRequest\x12\x0c\n\x02id\x18\x01 \x01(\tH\x00\x12\x0f\n\x05\x65mail\x18\x02 \x01(\tH\x00\x12\x12\n\x08username\x18\x03 \x01(\tH\x00\x12\x16\n\x0ewith_relations\x18\x04 \x01(\x08\x42\x08\n\x06lookup\";\n\x0fGetUserResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\"C\n\x10ListUsersRequest\x12\x0c\n\x04skip\x18\x01 \x01(\x05\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"W\n\x11ListUsersResponse\x12)\n\x05users\x18\x01 \x03(\x0b\x32\x1a.authtuna_api.user.v1.User\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xa4\x02\n\x0bUserService\x12_\n\nCreateUser\x12\'.authtuna_api.user.v1.CreateUserRequest\x1a(.authtuna_api.user.v1.CreateUserResponse\x12V\n\x07GetUser\x12$.authtuna_api.user.v1.GetUserRequest\x1a%.authtuna_api.user.v1.GetUserResponse\x12\\\n\tListUsers\x12&.authtuna_api.user.v1.ListUsersRequest\x1a\'.authtuna_api.user.v1.ListUsersResponseB<Z:github.com/authtuna/authtuna-grpc/clients/go/userv1;userv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -42,13 +42,13 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREATEUSERRESPONSE']._serialized_start=341
   _globals['_CREATEUSERRESPONSE']._serialized_end=403
   _globals['_GETUSERREQUEST']._serialized_start=405
-  _globals['_GETUSERREQUEST']._serialized_end=482
-  _globals['_GETUSERRESPONSE']._serialized_start=484
-  _globals['_GETUSERRESPONSE']._serialized_end=543
-  _globals['_LISTUSERSREQUEST']._serialized_start=545
-  _globals['_LISTUSERSREQUEST']._serialized_end=612
-  _globals['_LISTUSERSRESPONSE']._serialized_start=614
-  _globals['_LISTUSERSRESPONSE']._serialized_end=701
-  _globals['_USERSERVICE']._serialized_start=704
-  _globals['_USERSERVICE']._serialized_end=996
+  _globals['_GETUSERREQUEST']._serialized_end=506
+  _globals['_GETUSERRESPONSE']._serialized_start=508
+  _globals['_GETUSERRESPONSE']._serialized_end=567
+  _globals['_LISTUSERSREQUEST']._serialized_start=569
+  _globals['_LISTUSERSREQUEST']._serialized_end=636
+  _globals['_LISTUSERSRESPONSE']._serialized_start=638
+  _globals['_LISTUSERSRESPONSE']._serialized_end=725
+  _globals['_USERSERVICE']._serialized_start=728
+  _globals['_USERSERVICE']._serialized_end=1020
 # @@protoc_insertion_point(module_scope)

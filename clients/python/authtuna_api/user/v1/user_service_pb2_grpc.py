@@ -83,7 +83,8 @@ class UserServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def GetUser(self, request, context):
-        """Looks up one user by id, email or username (email and username case-insensitively).
+        """Looks up one user by id, email or username (email and username case-insensitively),
+        with its role assignments when `with_relations` is set.
         Requires permission `users.read`.
 
         Errors: INVALID_ARGUMENT (no lookup key, or a malformed id), NOT_FOUND (no such
