@@ -20,6 +20,18 @@ STATUS_CODES: dict[type[errors.DomainError], grpc.StatusCode] = {
     errors.MissingCredentials: grpc.StatusCode.UNAUTHENTICATED,
     errors.InvalidCredentials: grpc.StatusCode.UNAUTHENTICATED,
     errors.PermissionMissing: grpc.StatusCode.PERMISSION_DENIED,
+    errors.PrivilegeEscalation: grpc.StatusCode.PERMISSION_DENIED,
+    errors.RoleNotFound: grpc.StatusCode.NOT_FOUND,
+    errors.RoleAlreadyExists: grpc.StatusCode.ALREADY_EXISTS,
+    errors.BuiltinRoleProtected: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.RoleInUse: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.RoleAlreadyAssigned: grpc.StatusCode.ALREADY_EXISTS,
+    errors.AssignmentNotFound: grpc.StatusCode.NOT_FOUND,
+    errors.ApiTokenNotFound: grpc.StatusCode.NOT_FOUND,
+    errors.ApiTokenAlreadyRevoked: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.NotAServiceAccount: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.ServiceIdentityAlreadyBound: grpc.StatusCode.ALREADY_EXISTS,
+    errors.ServiceIdentityNotFound: grpc.StatusCode.NOT_FOUND,
 }
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from authtuna_grpc.storage.api_tokens import ApiTokenRepository
 from authtuna_grpc.storage.audit_events import AuditEventRepository
 from authtuna_grpc.storage.roles import RoleRepository
+from authtuna_grpc.storage.service_identities import ServiceIdentityRepository
 from authtuna_grpc.storage.users import UserRepository
 
 
@@ -19,6 +20,7 @@ class UnitOfWork:
     audit_events: AuditEventRepository
     api_tokens: ApiTokenRepository
     roles: RoleRepository
+    service_identities: ServiceIdentityRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -31,6 +33,7 @@ class UnitOfWork:
         self.audit_events = AuditEventRepository(self._connection)
         self.api_tokens = ApiTokenRepository(self._connection)
         self.roles = RoleRepository(self._connection)
+        self.service_identities = ServiceIdentityRepository(self._connection)
         return self
 
     async def commit(self) -> None:
