@@ -96,15 +96,7 @@ async def start_server(
         client_certificates=settings.tls_client_ca is not None,
     )
     server = grpc.aio.server(interceptors=[edge])
-    user_service_pb2_grpc.add_UserServiceServicer_to_server(  # type: ignore[no-untyped-call]
-        UserServicer(UserManager(units, hasher, clock, new_id)), server
-    )
-    role_service_pb2_grpc.add_RoleServiceServicer_to_server(  # type: ignore[no-untyped-call]
-        RoleServicer(RoleManager(units, clock, new_id)), server
-    )
-    api_token_service_pb2_grpc.add_ApiTokenServiceServicer_to_server(  # type: ignore[no-untyped-call]
-        ApiTokenServicer(ApiTokenManager(units, clock, new_id)), server
-    )
+    _add_services(server, units, hasher, clock, new_id)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
@@ -115,6 +107,25 @@ async def start_server(
     for service in ("", *SERVICE_NAMES):
         await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
     return RunningServer(server, port, health_servicer, engine, hasher)
+
+
+def _add_services(
+    server: grpc.aio.Server,
+    units: UnitOfWorkFactory,
+    hasher: PasswordHasher,
+    clock: clocks.Clock,
+    new_id: clocks.IdFactory,
+) -> None:
+    """The servicers of SERVICE_NAMES, each over its manager."""
+    user_service_pb2_grpc.add_UserServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        UserServicer(UserManager(units, hasher, clock, new_id)), server
+    )
+    role_service_pb2_grpc.add_RoleServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        RoleServicer(RoleManager(units, clock, new_id)), server
+    )
+    api_token_service_pb2_grpc.add_ApiTokenServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        ApiTokenServicer(ApiTokenManager(units, clock, new_id)), server
+    )
 
 
 def _listen(server: grpc.aio.Server, settings: Settings) -> int:

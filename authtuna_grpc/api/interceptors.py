@@ -1,7 +1,9 @@
 """The edge of every call: errors (outermost) → caller → permission check.
 
-The caller is established once here and handed to the servicer through a context
-variable that only the API layer reads; use cases receive it as an argument.
+The caller (from a bearer token or a client certificate, with the client's IP and the
+request id) is established once here and handed to the servicer through a context
+variable that only the API layer reads; use cases receive it as an argument. The request
+id is echoed to the client in trailing metadata, on success and on errors.
 """
 
 from __future__ import annotations
