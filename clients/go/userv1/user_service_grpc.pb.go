@@ -30,9 +30,11 @@ const (
 //
 // UserService manages user accounts: registration, lookup and listing.
 //
-// Every RPC requires `authorization: Bearer <token>` metadata; a missing, unknown,
-// expired or revoked token fails with UNAUTHENTICATED, and a caller lacking the
-// RPC's permission fails with PERMISSION_DENIED. Errors carry a `google.rpc.Status`
+// Every RPC requires `authorization: Bearer <token>` metadata (or, on a server that
+// requires client certificates, a certificate bound to a service account); a missing,
+// unknown, expired or revoked token, or one whose user is suspended, fails with
+// UNAUTHENTICATED, and a caller lacking the RPC's permission fails with
+// PERMISSION_DENIED. Errors carry a `google.rpc.Status`
 // with `google.rpc.ErrorInfo` (domain "authtuna", a stable reason) and, for invalid
 // input, `google.rpc.BadRequest` naming each offending field.
 type UserServiceClient interface {
@@ -105,9 +107,11 @@ func (c *userServiceClient) ListUsers(ctx context.Context, in *ListUsersRequest,
 //
 // UserService manages user accounts: registration, lookup and listing.
 //
-// Every RPC requires `authorization: Bearer <token>` metadata; a missing, unknown,
-// expired or revoked token fails with UNAUTHENTICATED, and a caller lacking the
-// RPC's permission fails with PERMISSION_DENIED. Errors carry a `google.rpc.Status`
+// Every RPC requires `authorization: Bearer <token>` metadata (or, on a server that
+// requires client certificates, a certificate bound to a service account); a missing,
+// unknown, expired or revoked token, or one whose user is suspended, fails with
+// UNAUTHENTICATED, and a caller lacking the RPC's permission fails with
+// PERMISSION_DENIED. Errors carry a `google.rpc.Status`
 // with `google.rpc.ErrorInfo` (domain "authtuna", a stable reason) and, for invalid
 // input, `google.rpc.BadRequest` naming each offending field.
 type UserServiceServer interface {

@@ -28,9 +28,11 @@ if _version_not_supported:
 class UserServiceStub(object):
     """UserService manages user accounts: registration, lookup and listing.
 
-    Every RPC requires `authorization: Bearer <token>` metadata; a missing, unknown,
-    expired or revoked token fails with UNAUTHENTICATED, and a caller lacking the
-    RPC's permission fails with PERMISSION_DENIED. Errors carry a `google.rpc.Status`
+    Every RPC requires `authorization: Bearer <token>` metadata (or, on a server that
+    requires client certificates, a certificate bound to a service account); a missing,
+    unknown, expired or revoked token, or one whose user is suspended, fails with
+    UNAUTHENTICATED, and a caller lacking the RPC's permission fails with
+    PERMISSION_DENIED. Errors carry a `google.rpc.Status`
     with `google.rpc.ErrorInfo` (domain "authtuna", a stable reason) and, for invalid
     input, `google.rpc.BadRequest` naming each offending field.
     """
@@ -61,9 +63,11 @@ class UserServiceStub(object):
 class UserServiceServicer(object):
     """UserService manages user accounts: registration, lookup and listing.
 
-    Every RPC requires `authorization: Bearer <token>` metadata; a missing, unknown,
-    expired or revoked token fails with UNAUTHENTICATED, and a caller lacking the
-    RPC's permission fails with PERMISSION_DENIED. Errors carry a `google.rpc.Status`
+    Every RPC requires `authorization: Bearer <token>` metadata (or, on a server that
+    requires client certificates, a certificate bound to a service account); a missing,
+    unknown, expired or revoked token, or one whose user is suspended, fails with
+    UNAUTHENTICATED, and a caller lacking the RPC's permission fails with
+    PERMISSION_DENIED. Errors carry a `google.rpc.Status`
     with `google.rpc.ErrorInfo` (domain "authtuna", a stable reason) and, for invalid
     input, `google.rpc.BadRequest` naming each offending field.
     """
@@ -135,9 +139,11 @@ def add_UserServiceServicer_to_server(servicer, server):
 class UserService(object):
     """UserService manages user accounts: registration, lookup and listing.
 
-    Every RPC requires `authorization: Bearer <token>` metadata; a missing, unknown,
-    expired or revoked token fails with UNAUTHENTICATED, and a caller lacking the
-    RPC's permission fails with PERMISSION_DENIED. Errors carry a `google.rpc.Status`
+    Every RPC requires `authorization: Bearer <token>` metadata (or, on a server that
+    requires client certificates, a certificate bound to a service account); a missing,
+    unknown, expired or revoked token, or one whose user is suspended, fails with
+    UNAUTHENTICATED, and a caller lacking the RPC's permission fails with
+    PERMISSION_DENIED. Errors carry a `google.rpc.Status`
     with `google.rpc.ErrorInfo` (domain "authtuna", a stable reason) and, for invalid
     input, `google.rpc.BadRequest` naming each offending field.
     """
