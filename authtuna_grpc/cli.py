@@ -1,4 +1,4 @@
-"""Command line: `authtuna-grpc serve` and `authtuna-grpc migrate`."""
+"""Command line: `authtuna-grpc serve`, `migrate`, `token` and `identity`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,15 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from authtuna_grpc import credential_commands
 from authtuna_grpc.config import Settings
+
+# serve's TLS flags, each overriding the AUTHTUNA_ setting of the same name.
+TLS_FLAGS = {
+    "tls_cert": "PEM certificate chain to serve TLS with",
+    "tls_key": "PEM private key of --tls-cert",
+    "tls_client_ca": "PEM CA bundle; requires client certificates signed by it",
+}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -25,13 +33,17 @@ def _parser() -> argparse.ArgumentParser:
     for sub in (serve, migrate):
         sub.add_argument("--database-url", help="overrides AUTHTUNA_DATABASE_URL")
     serve.add_argument("--listen", help="host:port to bind; overrides AUTHTUNA_LISTEN")
+    for name, meaning in TLS_FLAGS.items():
+        flag = "--" + name.replace("_", "-")
+        serve.add_argument(flag, help=f"{meaning}; overrides AUTHTUNA_{name.upper()}")
+    credential_commands.add_parsers(commands)
     return parser
 
 
 def _settings(args: argparse.Namespace) -> Settings:
     overrides = {
         name: value
-        for name in ("database_url", "listen")
+        for name in ("database_url", "listen", *TLS_FLAGS)
         if (value := getattr(args, name, None)) is not None
     }
     return Settings(**overrides)
@@ -44,6 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as error:
         for problem in error.errors():
             name = "AUTHTUNA_" + "_".join(str(p) for p in problem["loc"]).upper()
+            if not problem["loc"]:
+                name = "settings"  # a rule across several settings; the message names them
             print(f"authtuna-grpc: invalid setting {name}: {problem['msg']}", file=sys.stderr)
         return 2
     logging.basicConfig(
@@ -55,6 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from authtuna_grpc.server import serve
 
         asyncio.run(serve(settings))
+    elif args.command in credential_commands.COMMANDS:
+        return asyncio.run(credential_commands.run(args, settings))
     else:
         asyncio.run(_migrate(settings))
     return 0

@@ -7,20 +7,34 @@ import logging
 import signal
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
-from authtuna_api.user.v1 import user_service_pb2, user_service_pb2_grpc
+from authtuna_api.user.v1 import (
+    api_token_service_pb2,
+    api_token_service_pb2_grpc,
+    role_service_pb2,
+    role_service_pb2_grpc,
+    user_service_pb2,
+    user_service_pb2_grpc,
+)
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from authtuna_grpc.api.api_token_servicer import ApiTokenServicer
 from authtuna_grpc.api.interceptors import EdgeInterceptor
 from authtuna_grpc.api.reflection import enable_reflection
+from authtuna_grpc.api.role_servicer import RoleServicer
 from authtuna_grpc.api.user_servicer import UserServicer
 from authtuna_grpc.config import Settings
 from authtuna_grpc.services import clock as clocks
+from authtuna_grpc.services.api_token_manager import ApiTokenManager
 from authtuna_grpc.services.api_tokens import Authenticator
 from authtuna_grpc.services.bootstrap import bootstrap_admin
+from authtuna_grpc.services.deletions import DeletionManager
 from authtuna_grpc.services.passwords import PasswordHasher
+from authtuna_grpc.services.role_manager import RoleManager
+from authtuna_grpc.services.suspensions import SuspensionManager
 from authtuna_grpc.services.user_manager import UserManager
 from authtuna_grpc.storage import migrations
 from authtuna_grpc.storage.database import create_engine
@@ -29,6 +43,9 @@ from authtuna_grpc.storage.unit_of_work import UnitOfWorkFactory
 log = logging.getLogger("authtuna_grpc")
 
 USER_SERVICE_NAME = user_service_pb2.DESCRIPTOR.services_by_name["UserService"].full_name
+ROLE_SERVICE_NAME = role_service_pb2.DESCRIPTOR.services_by_name["RoleService"].full_name
+API_TOKEN_SERVICE_NAME = api_token_service_pb2.DESCRIPTOR.services_by_name["ApiTokenService"].full_name
+SERVICE_NAMES = (USER_SERVICE_NAME, ROLE_SERVICE_NAME, API_TOKEN_SERVICE_NAME)
 
 
 @dataclass
@@ -75,20 +92,70 @@ async def start_server(
         print(f"authtuna-grpc: admin service account token (shown once): {boot.token}", file=sys.stderr)
 
     hasher = PasswordHasher(settings.argon2, workers=settings.hash_workers or None)
-    server = grpc.aio.server(interceptors=[EdgeInterceptor(Authenticator(units, clock, new_id))])
-    user_service_pb2_grpc.add_UserServiceServicer_to_server(  # type: ignore[no-untyped-call]
-        UserServicer(UserManager(units, hasher, clock, new_id)), server
+    edge = EdgeInterceptor(
+        Authenticator(units, clock, new_id),
+        trusted_proxies=settings.trusted_proxy_networks,
+        client_certificates=settings.tls_client_ca is not None,
     )
+    server = grpc.aio.server(interceptors=[edge])
+    _add_services(server, units, hasher, clock, new_id)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    enable_reflection(server, (USER_SERVICE_NAME, health.SERVICE_NAME))
-    port = server.add_insecure_port(settings.listen)
-    if port == 0:
-        raise SystemExit(f"cannot listen on {settings.listen}")
+    enable_reflection(server, (*SERVICE_NAMES, health.SERVICE_NAME))
+    port = _listen(server, settings)
     await server.start()
-    for service in ("", USER_SERVICE_NAME):
+    for service in ("", *SERVICE_NAMES):
         await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
     return RunningServer(server, port, health_servicer, engine, hasher)
+
+
+def _add_services(
+    server: grpc.aio.Server,
+    units: UnitOfWorkFactory,
+    hasher: PasswordHasher,
+    clock: clocks.Clock,
+    new_id: clocks.IdFactory,
+) -> None:
+    """The servicers of SERVICE_NAMES, each over its manager."""
+    user_servicer = UserServicer(
+        UserManager(units, hasher, clock, new_id),
+        SuspensionManager(units, clock),
+        DeletionManager(units, clock),
+    )
+    user_service_pb2_grpc.add_UserServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        user_servicer, server
+    )
+    role_service_pb2_grpc.add_RoleServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        RoleServicer(RoleManager(units, clock, new_id)), server
+    )
+    api_token_service_pb2_grpc.add_ApiTokenServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        ApiTokenServicer(ApiTokenManager(units, clock, new_id)), server
+    )
+
+
+def _listen(server: grpc.aio.Server, settings: Settings) -> int:
+    """Bind plaintext, TLS, or TLS requiring client certificates, as configured."""
+    port: int
+    if settings.tls_cert is None or settings.tls_key is None:
+        port = server.add_insecure_port(settings.listen)
+    else:
+        client_ca = _read(settings.tls_client_ca) if settings.tls_client_ca else None
+        credentials = grpc.ssl_server_credentials(
+            [(_read(settings.tls_key), _read(settings.tls_cert))],
+            root_certificates=client_ca,
+            require_client_auth=client_ca is not None,
+        )
+        port = server.add_secure_port(settings.listen, credentials)
+    if port == 0:
+        raise SystemExit(f"cannot listen on {settings.listen}")
+    return port
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise SystemExit(f"cannot read {path}: {error.strerror}") from None
 
 
 async def serve(settings: Settings) -> None:

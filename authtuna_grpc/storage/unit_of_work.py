@@ -8,7 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from authtuna_grpc.storage.api_tokens import ApiTokenRepository
 from authtuna_grpc.storage.audit_events import AuditEventRepository
+from authtuna_grpc.storage.deleted_users import DeletedUserRepository
+from authtuna_grpc.storage.role_holders import RoleHolderRepository
 from authtuna_grpc.storage.roles import RoleRepository
+from authtuna_grpc.storage.sessions import SessionRepository
+from authtuna_grpc.storage.service_identities import ServiceIdentityRepository
 from authtuna_grpc.storage.users import UserRepository
 
 
@@ -19,6 +23,10 @@ class UnitOfWork:
     audit_events: AuditEventRepository
     api_tokens: ApiTokenRepository
     roles: RoleRepository
+    role_holders: RoleHolderRepository
+    sessions: SessionRepository
+    deleted_users: DeletedUserRepository
+    service_identities: ServiceIdentityRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -31,6 +39,10 @@ class UnitOfWork:
         self.audit_events = AuditEventRepository(self._connection)
         self.api_tokens = ApiTokenRepository(self._connection)
         self.roles = RoleRepository(self._connection)
+        self.role_holders = RoleHolderRepository(self._connection)
+        self.sessions = SessionRepository(self._connection)
+        self.deleted_users = DeletedUserRepository(self._connection)
+        self.service_identities = ServiceIdentityRepository(self._connection)
         return self
 
     async def commit(self) -> None:

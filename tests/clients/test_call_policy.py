@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from concurrent import futures
 from contextlib import aclosing
 from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -26,6 +28,7 @@ from authtuna_api.client import (
 from authtuna_api.client.channels import channel_options, service_config
 from authtuna_api.client.streams import aflatten, flatten
 from authtuna_api.user.v1 import user_pb2, user_service_pb2 as pb, user_service_pb2_grpc
+from google.protobuf import descriptor_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 ADA = user_pb2.User(id="u1", username="ada")
@@ -122,20 +125,41 @@ def address(stand_in: tuple[str, StandInUsers]) -> str:
     return stand_in[0]
 
 
-def test_the_service_config_retries_exactly_the_read_methods_on_unavailable() -> None:
+def test_the_service_config_retries_the_read_methods_on_unavailable() -> None:
     config = json.loads(service_config())
     (method_config,) = config["methodConfig"]
     names = {(n["service"], n["method"]) for n in method_config["name"]}
-    assert names == {("authtuna_api.user.v1.UserService", "GetUser"), ("authtuna_api.user.v1.UserService", "ListUsers")}
+    assert names == {(service, method) for service, methods in READ_METHODS.items() for method in methods}
     assert method_config["retryPolicy"]["retryableStatusCodes"] == ["UNAVAILABLE"]
     assert method_config["retryPolicy"]["maxAttempts"] > 1
     assert ("grpc.enable_retries", 1) in channel_options()
 
 
-def test_every_retried_method_exists_in_the_contract() -> None:
-    for service_name, methods in READ_METHODS.items():
-        service = pb.DESCRIPTOR.pool.FindServiceByName(service_name)
-        assert set(methods) <= set(service.methods_by_name), service_name
+def contract_methods() -> dict[str, list[str]]:
+    data = resources.files("authtuna_api").joinpath("descriptor_set.binpb").read_bytes()
+    return {
+        f"{file.package}.{service.name}": [method.name for method in service.method]
+        for file in descriptor_pb2.FileDescriptorSet.FromString(data).file
+        if file.package.startswith("authtuna_api.")
+        for service in file.service
+    }
+
+
+def test_every_get_and_list_rpc_is_retried_and_nothing_else() -> None:
+    """Reads are named Get…/List…/Search…/Watch…; a write is never retried."""
+    for service, methods in contract_methods().items():
+        reads = {m for m in methods if m.startswith(("Get", "List"))}
+        retried = set(READ_METHODS.get(service, ()))
+        assert reads <= retried, f"add to READ_METHODS (and Go's ReadMethods): {service} {reads - retried}"
+        assert retried <= set(methods), f"READ_METHODS names what {service} lacks: {retried - set(methods)}"
+        assert all(m.startswith(("Get", "List", "Search", "BasicSearch", "Watch")) for m in retried), retried
+
+
+def test_go_retries_the_same_methods() -> None:
+    source = (Path(__file__).parents[2] / "clients" / "go" / "authtuna" / "client.go").read_text()
+    for methods in READ_METHODS.values():
+        quoted = ", ".join(f'"{m}"' for m in methods)
+        assert "{" + quoted + "}" in source, f"clients/go/authtuna/client.go ReadMethods lacks {{{quoted}}}"
 
 
 def test_reads_are_retried_while_the_server_is_unavailable(address: str, users: StandInUsers) -> None:

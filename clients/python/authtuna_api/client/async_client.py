@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -10,9 +11,19 @@ import grpc
 
 from authtuna_api.client import channels, messages
 from authtuna_api.client.errors import error_from_rpc
-from authtuna_api.client.streams import aflatten
+from authtuna_api.client.streams import aflatten, apages
 from authtuna_api.client.timeouts import DEFAULT, Timeout, resolve
-from authtuna_api.user.v1 import user_pb2, user_service_pb2 as users_pb, user_service_pb2_grpc
+from authtuna_api.user.v1 import (
+    api_token_pb2,
+    api_token_service_pb2 as tokens_pb,
+    api_token_service_pb2_grpc,
+    role_pb2,
+    role_service_pb2 as roles_pb,
+    role_service_pb2_grpc,
+    user_pb2,
+    user_service_pb2 as users_pb,
+    user_service_pb2_grpc,
+)
 
 Item = TypeVar("Item")
 
@@ -55,6 +66,10 @@ class AsyncAuthTunaClient:
         # The generated stubs on the same authenticated channel, for RPCs this
         # client has no method for yet.
         self.users = user_service_pb2_grpc.UserServiceStub(channel)  # type: ignore[no-untyped-call]
+        self.roles = role_service_pb2_grpc.RoleServiceStub(channel)  # type: ignore[no-untyped-call]
+        self.api_tokens = api_token_service_pb2_grpc.ApiTokenServiceStub(channel)  # type: ignore[no-untyped-call]
+
+    # UserService
 
     async def create_user(
         self,
@@ -69,34 +84,136 @@ class AsyncAuthTunaClient:
         request = messages.create_user(
             email=email, username=username, password=password, attributes=attributes, email_verified=email_verified
         )
-        return (await self._unary(self.users.CreateUser, request, timeout)).user  # type: ignore[no-any-return]
+        return (await self._unary(self.users.CreateUser, request, timeout)).user
 
     async def get_user(
-        self, *, id: str | None = None, email: str | None = None, username: str | None = None, timeout: Timeout = DEFAULT
+        self,
+        *,
+        id: str | None = None,
+        email: str | None = None,
+        username: str | None = None,
+        with_relations: bool = False,
+        timeout: Timeout = DEFAULT,
     ) -> user_pb2.User:
         """The user with this id, email or username (exactly one); raises UserNotFound."""
-        request = messages.get_user(id=id, email=email, username=username)
-        return (await self._unary(self.users.GetUser, request, timeout)).user  # type: ignore[no-any-return]
+        request = messages.get_user(id=id, email=email, username=username, with_relations=with_relations)
+        return (await self._unary(self.users.GetUser, request, timeout)).user
 
     async def list_users(
         self, *, limit: int = 0, skip: int = 0, page_token: str = "", timeout: Timeout = DEFAULT
     ) -> users_pb.ListUsersResponse:
         """One page of users, with `next_page_token` ("" after the last page)."""
-        request = messages.list_users(limit=limit, skip=skip, page_token=page_token)
-        return await self._unary(self.users.ListUsers, request, timeout)  # type: ignore[no-any-return]
+        request = users_pb.ListUsersRequest(limit=limit, skip=skip, page_token=page_token)
+        return await self._unary(self.users.ListUsers, request, timeout)
 
     def iter_users(self, *, page_size: int = 0, timeout: Timeout = DEFAULT) -> AsyncIterator[user_pb2.User]:
         """Every user in id order, following page tokens; `timeout` applies to each page."""
-        return aflatten(self._user_pages(page_size, timeout), messages.users_of)
+        fetch = lambda token: self.list_users(limit=page_size, page_token=token, timeout=timeout)  # noqa: E731
+        return aflatten(apages(fetch), messages.users_of)
 
-    async def _user_pages(self, page_size: int, timeout: Timeout) -> AsyncIterator[users_pb.ListUsersResponse]:
-        page_token = ""
-        while True:
-            page = await self.list_users(limit=page_size, page_token=page_token, timeout=timeout)
-            yield page
-            page_token = page.next_page_token
-            if not page_token:
-                return
+    async def update_user(
+        self, id: str, *, etag: str, timeout: Timeout = DEFAULT, **changes: Any
+    ) -> user_pb2.User:
+        """Changes exactly the fields given (`email=`, `username=`, `email_verified=`,
+        `attributes=`, `last_login_at=`; None unsets); raises StaleEtag if the user
+        changed since `etag` was read."""
+        request = messages.update_user(id, etag, changes)
+        return (await self._unary(self.users.UpdateUser, request, timeout)).user
+
+    async def set_password(self, id: str, password: str, *, timeout: Timeout = DEFAULT) -> user_pb2.User:
+        request = users_pb.SetPasswordRequest(id=id, password=password)
+        return (await self._unary(self.users.SetPassword, request, timeout)).user
+
+    async def suspend_user(self, id: str, reason: str, *, timeout: Timeout = DEFAULT) -> user_pb2.User:
+        request = users_pb.SuspendUserRequest(id=id, reason=reason)
+        return (await self._unary(self.users.SuspendUser, request, timeout)).user
+
+    async def unsuspend_user(self, id: str, reason: str, *, timeout: Timeout = DEFAULT) -> user_pb2.User:
+        request = users_pb.UnsuspendUserRequest(id=id, reason=reason)
+        return (await self._unary(self.users.UnsuspendUser, request, timeout)).user
+
+    async def delete_user(
+        self, id: str, *, reason: str = "", timeout: Timeout = DEFAULT
+    ) -> user_pb2.DeletedUser:
+        request = users_pb.DeleteUserRequest(id=id, reason=reason)
+        return (await self._unary(self.users.DeleteUser, request, timeout)).deleted_user
+
+    async def get_deleted_user(self, id: str, *, timeout: Timeout = DEFAULT) -> user_pb2.DeletedUser:
+        request = users_pb.GetDeletedUserRequest(id=id)
+        return (await self._unary(self.users.GetDeletedUser, request, timeout)).deleted_user
+
+    # RoleService
+
+    async def create_role(
+        self, name: str, *, description: str = "", permissions: Sequence[str] = (), timeout: Timeout = DEFAULT
+    ) -> role_pb2.Role:
+        request = roles_pb.CreateRoleRequest(name=name, description=description, permissions=permissions)
+        return (await self._unary(self.roles.CreateRole, request, timeout)).role
+
+    async def list_roles(self, *, timeout: Timeout = DEFAULT) -> list[role_pb2.Role]:
+        return list((await self._unary(self.roles.ListRoles, roles_pb.ListRolesRequest(), timeout)).roles)
+
+    async def delete_role(self, name: str, *, timeout: Timeout = DEFAULT) -> None:
+        await self._unary(self.roles.DeleteRole, roles_pb.DeleteRoleRequest(name=name), timeout)
+
+    async def assign_role(
+        self, user_id: str, role: str, *, scope: str = "", timeout: Timeout = DEFAULT
+    ) -> role_pb2.RoleAssignment:
+        request = roles_pb.AssignRoleRequest(user_id=user_id, role=role, scope=scope)
+        return (await self._unary(self.roles.AssignRole, request, timeout)).assignment
+
+    async def revoke_role(
+        self, user_id: str, role: str, *, scope: str = "", timeout: Timeout = DEFAULT
+    ) -> role_pb2.RoleAssignment:
+        request = roles_pb.RevokeRoleRequest(user_id=user_id, role=role, scope=scope)
+        return (await self._unary(self.roles.RevokeRole, request, timeout)).assignment
+
+    async def list_role_assignments(
+        self,
+        *,
+        user_id: str | None = None,
+        role: str | None = None,
+        scope: str = "",
+        limit: int = 0,
+        page_token: str = "",
+        timeout: Timeout = DEFAULT,
+    ) -> roles_pb.ListRoleAssignmentsResponse:
+        """One page of the assignments of a user or of a role (exactly one)."""
+        request = messages.list_role_assignments(
+            user_id=user_id, role=role, scope=scope, limit=limit, page_token=page_token
+        )
+        return await self._unary(self.roles.ListRoleAssignments, request, timeout)
+
+    def iter_role_assignments(
+        self, *, user_id: str | None = None, role: str | None = None, scope: str = "", page_size: int = 0,
+        timeout: Timeout = DEFAULT,
+    ) -> AsyncIterator[role_pb2.RoleAssignment]:
+        """Every assignment of a user or of a role, following page tokens."""
+        fetch = lambda token: self.list_role_assignments(  # noqa: E731
+            user_id=user_id, role=role, scope=scope, limit=page_size, page_token=token, timeout=timeout
+        )
+        return aflatten(apages(fetch), messages.assignments_of)
+
+    # ApiTokenService
+
+    async def create_api_token(
+        self, user_id: str, name: str, *, expires_at: datetime | None = None, timeout: Timeout = DEFAULT
+    ) -> tokens_pb.CreateApiTokenResponse:
+        """A new token: `.token` describes it, `.secret` is shown this once."""
+        request = messages.create_api_token(user_id, name, expires_at)
+        return await self._unary(self.api_tokens.CreateApiToken, request, timeout)
+
+    async def list_api_tokens(
+        self, user_id: str, *, timeout: Timeout = DEFAULT
+    ) -> list[api_token_pb2.ApiToken]:
+        request = tokens_pb.ListApiTokensRequest(user_id=user_id)
+        return list((await self._unary(self.api_tokens.ListApiTokens, request, timeout)).tokens)
+
+    async def revoke_api_token(self, id: str, *, timeout: Timeout = DEFAULT) -> api_token_pb2.ApiToken:
+        request = tokens_pb.RevokeApiTokenRequest(id=id)
+        return (await self._unary(self.api_tokens.RevokeApiToken, request, timeout)).token
+
+    # Calls
 
     async def _unary(self, method: Callable[..., Any], request: Any, timeout: Timeout) -> Any:
         try:

@@ -17,7 +17,9 @@ import grpc
 # The idempotent read RPCs, retried with backoff while the server is UNAVAILABLE
 # (restarting, or not reachable yet). Add every new read RPC here; never a write.
 READ_METHODS: dict[str, tuple[str, ...]] = {
-    "authtuna_api.user.v1.UserService": ("GetUser", "ListUsers"),
+    "authtuna_api.user.v1.UserService": ("GetUser", "ListUsers", "GetDeletedUser"),
+    "authtuna_api.user.v1.RoleService": ("ListRoles", "ListRoleAssignments"),
+    "authtuna_api.user.v1.ApiTokenService": ("ListApiTokens",),
 }
 
 RETRY_POLICY: dict[str, Any] = {
@@ -122,12 +124,16 @@ class _AsyncBearer:
 
 
 class AsyncUnaryBearer(_AsyncBearer, grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
-    async def intercept_unary_unary(self, continuation: Callable[..., Any], details: Any, request: Any) -> Any:
+    async def intercept_unary_unary(
+        self, continuation: Callable[..., Any], details: Any, request: Any
+    ) -> Any:
         return await continuation(self._details(details), request)
 
 
 class AsyncStreamBearer(_AsyncBearer, grpc.aio.UnaryStreamClientInterceptor):  # type: ignore[misc]
-    async def intercept_unary_stream(self, continuation: Callable[..., Any], details: Any, request: Any) -> Any:
+    async def intercept_unary_stream(
+        self, continuation: Callable[..., Any], details: Any, request: Any
+    ) -> Any:
         return await continuation(self._details(details), request)
 
 

@@ -96,6 +96,82 @@ class MissingCredentials(Unauthenticated):
 class InvalidCredentials(Unauthenticated):
     """The token is unknown, expired or revoked, or its owner is suspended."""
 
+
+class DeletedUserNotFound(NotFound):
+    """No archived user has that id."""
+
+
+class StaleEtag(Aborted):
+    """The user changed since the etag was read: read it again and retry."""
+
+
+class UserAlreadySuspended(FailedPrecondition):
+    """The user is suspended already."""
+
+
+class UserNotSuspended(FailedPrecondition):
+    """The user is not suspended."""
+
+
+class CannotSuspendSelf(FailedPrecondition):
+    """A caller cannot suspend their own account."""
+
+
+class CannotDeleteSelf(FailedPrecondition):
+    """A caller cannot delete their own account."""
+
+
+class LastAdmin(FailedPrecondition):
+    """The change would leave no active Admin."""
+
+
+class PrivilegeEscalation(PermissionDenied):
+    """The caller cannot grant what they do not hold."""
+
+
+class RoleNotFound(NotFound):
+    """No role has that name."""
+
+
+class RoleAlreadyExists(AlreadyExists):
+    """A role with that name exists (compared case-insensitively)."""
+
+
+class BuiltinRoleProtected(FailedPrecondition):
+    """Built-in roles cannot be deleted."""
+
+
+class RoleInUse(FailedPrecondition):
+    """The role is still assigned."""
+
+
+class RoleAlreadyAssigned(AlreadyExists):
+    """The user holds the role at that scope already."""
+
+
+class AssignmentNotFound(NotFound):
+    """The user does not hold the role at that scope."""
+
+
+class ApiTokenNotFound(NotFound):
+    """No API token has that id."""
+
+
+class ApiTokenAlreadyRevoked(FailedPrecondition):
+    """The API token is revoked already."""
+
+
+class NotAServiceAccount(FailedPrecondition):
+    """Only a service account can have this (e.g. a certificate identity)."""
+
+
+class ServiceIdentityAlreadyBound(AlreadyExists):
+    """The certificate identity is bound to an account already."""
+
+
+class ServiceIdentityNotFound(NotFound):
+    """No account is bound to that certificate identity."""
+
 BY_CODE: dict[grpc.StatusCode, type[AuthTunaError]] = {
     grpc.StatusCode.CANCELLED: Cancelled,
     grpc.StatusCode.INVALID_ARGUMENT: InvalidArgument,
@@ -124,6 +200,25 @@ BY_REASON: dict[str, type[AuthTunaError]] = {
     "INVALID_CREDENTIALS": InvalidCredentials,
     "PERMISSION_DENIED": PermissionDenied,
     "INTERNAL": Internal,
+    "DELETED_USER_NOT_FOUND": DeletedUserNotFound,
+    "STALE_ETAG": StaleEtag,
+    "USER_ALREADY_SUSPENDED": UserAlreadySuspended,
+    "USER_NOT_SUSPENDED": UserNotSuspended,
+    "CANNOT_SUSPEND_SELF": CannotSuspendSelf,
+    "CANNOT_DELETE_SELF": CannotDeleteSelf,
+    "LAST_ADMIN": LastAdmin,
+    "PRIVILEGE_ESCALATION": PrivilegeEscalation,
+    "ROLE_NOT_FOUND": RoleNotFound,
+    "ROLE_ALREADY_EXISTS": RoleAlreadyExists,
+    "BUILTIN_ROLE_PROTECTED": BuiltinRoleProtected,
+    "ROLE_IN_USE": RoleInUse,
+    "ROLE_ALREADY_ASSIGNED": RoleAlreadyAssigned,
+    "ASSIGNMENT_NOT_FOUND": AssignmentNotFound,
+    "API_TOKEN_NOT_FOUND": ApiTokenNotFound,
+    "API_TOKEN_ALREADY_REVOKED": ApiTokenAlreadyRevoked,
+    "NOT_A_SERVICE_ACCOUNT": NotAServiceAccount,
+    "SERVICE_IDENTITY_ALREADY_BOUND": ServiceIdentityAlreadyBound,
+    "SERVICE_IDENTITY_NOT_FOUND": ServiceIdentityNotFound,
 }
 
 

@@ -8,7 +8,7 @@ when the consumer stops early, so an abandoned stream does not run on the server
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 import grpc
@@ -48,3 +48,25 @@ async def aflatten(
         raise error_from_rpc(error) from error
     finally:
         _cancel(responses)
+
+
+def pages(fetch: Callable[[str], Response]) -> Iterator[Response]:
+    """Pages of a listing: `fetch(page_token)` from "" until `next_page_token` is empty."""
+    page_token = ""
+    while True:
+        page = fetch(page_token)
+        yield page
+        page_token = page.next_page_token  # type: ignore[attr-defined]
+        if not page_token:
+            return
+
+
+async def apages(fetch: Callable[[str], Awaitable[Response]]) -> AsyncIterator[Response]:
+    """The async form of `pages`."""
+    page_token = ""
+    while True:
+        page = await fetch(page_token)
+        yield page
+        page_token = page.next_page_token  # type: ignore[attr-defined]
+        if not page_token:
+            return
