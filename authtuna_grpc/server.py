@@ -9,19 +9,28 @@ import sys
 from dataclasses import dataclass
 
 import grpc
-from authtuna_api.user.v1 import user_service_pb2, user_service_pb2_grpc
+from authtuna_api.user.v1 import (
+    session_service_pb2,
+    session_service_pb2_grpc,
+    user_service_pb2,
+    user_service_pb2_grpc,
+)
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from authtuna_grpc.api.interceptors import EdgeInterceptor
+from authtuna_grpc.api.session_servicer import SessionServicer
 from authtuna_grpc.api.user_servicer import UserServicer
 from authtuna_grpc.config import Settings
 from authtuna_grpc.services import clock as clocks
 from authtuna_grpc.services.api_tokens import Authenticator
 from authtuna_grpc.services.bootstrap import bootstrap_admin
 from authtuna_grpc.services.deletions import DeletionManager
+from authtuna_grpc.services.lockout import SignInLockout
 from authtuna_grpc.services.passwords import PasswordHasher
+from authtuna_grpc.services.sessions import SessionManager
+from authtuna_grpc.services.sign_in import SignInManager, make_dummy_hash
 from authtuna_grpc.services.suspensions import SuspensionManager
 from authtuna_grpc.services.user_manager import UserManager
 from authtuna_grpc.storage import migrations
@@ -31,6 +40,7 @@ from authtuna_grpc.storage.unit_of_work import UnitOfWorkFactory
 log = logging.getLogger("authtuna_grpc")
 
 USER_SERVICE_NAME = user_service_pb2.DESCRIPTOR.services_by_name["UserService"].full_name
+SESSION_SERVICE_NAME = session_service_pb2.DESCRIPTOR.services_by_name["SessionService"].full_name
 
 
 @dataclass
@@ -86,18 +96,36 @@ async def start_server(
     user_service_pb2_grpc.add_UserServiceServicer_to_server(  # type: ignore[no-untyped-call]
         user_servicer, server
     )
+    session_service_pb2_grpc.add_SessionServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        await session_servicer(settings, units, hasher, clock, new_id), server
+    )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
-        (USER_SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+        (USER_SERVICE_NAME, SESSION_SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME),
+        server,
     )
     port = server.add_insecure_port(settings.listen)
     if port == 0:
         raise SystemExit(f"cannot listen on {settings.listen}")
     await server.start()
-    for service in ("", USER_SERVICE_NAME):
+    for service in ("", USER_SERVICE_NAME, SESSION_SERVICE_NAME):
         await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
     return RunningServer(server, port, health_servicer, engine, hasher)
+
+
+async def session_servicer(
+    settings: Settings,
+    units: UnitOfWorkFactory,
+    hasher: PasswordHasher,
+    clock: clocks.Clock,
+    new_id: clocks.IdFactory,
+) -> SessionServicer:
+    # Unknown users are verified against this, so they cost what a real user costs.
+    dummy_hash = await make_dummy_hash(hasher)
+    lockout = SignInLockout(settings.lockout)
+    sign_ins = SignInManager(units, hasher, lockout, settings.sessions, clock, new_id, dummy_hash)
+    return SessionServicer(sign_ins, SessionManager(units, settings.sessions, clock))
 
 
 async def serve(settings: Settings) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import grpc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 from authtuna_grpc.domain import errors
@@ -27,6 +27,12 @@ STATUS_CODES: dict[type[errors.DomainError], grpc.StatusCode] = {
     errors.CannotSuspendSelf: grpc.StatusCode.FAILED_PRECONDITION,
     errors.CannotDeleteSelf: grpc.StatusCode.FAILED_PRECONDITION,
     errors.LastAdmin: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.InvalidSignIn: grpc.StatusCode.UNAUTHENTICATED,
+    errors.UserSuspended: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.SignInLocked: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    errors.SignInRateLimited: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    errors.InvalidSession: grpc.StatusCode.UNAUTHENTICATED,
+    errors.SessionNotFound: grpc.StatusCode.NOT_FOUND,
 }
 
 
@@ -52,6 +58,10 @@ def to_status(error: errors.DomainError) -> status_pb2.Status:
                 ]
             )
         )
+    if error.retry_delay is not None:
+        delay = duration_pb2.Duration()
+        delay.FromTimedelta(error.retry_delay)
+        details.append(error_details_pb2.RetryInfo(retry_delay=delay))
     packed = []
     for detail in details:
         wrapper = any_pb2.Any()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from authtuna_grpc.domain.caller import Permission
 
 USER_SERVICE = "/authtuna_api.user.v1.UserService"
+SESSION_SERVICE = "/authtuna_api.user.v1.SessionService"
 
 # Services anyone may call without a token: health probes and reflection for grpcurl.
 OPEN_SERVICE_PREFIXES = (
@@ -24,6 +25,15 @@ REQUIRED_PERMISSION: dict[str, Permission] = {
     f"{USER_SERVICE}/DeleteUser": Permission.USERS_DELETE,
     # The archive keeps deleted users' personal data: readable by those who may delete.
     f"{USER_SERVICE}/GetDeletedUser": Permission.USERS_DELETE,
+    # The caller is a service signing its end users in; the password authenticates them.
+    f"{SESSION_SERVICE}/SignIn": Permission.SESSIONS_SIGN_IN,
+    # Holding the token is proof enough to end that one session.
+    f"{SESSION_SERVICE}/SignOut": Permission.SESSIONS_SIGN_IN,
+    f"{SESSION_SERVICE}/ValidateSession": Permission.SESSIONS_VALIDATE,
+    f"{SESSION_SERVICE}/RevokeSession": Permission.SESSIONS_MANAGE,
+    f"{SESSION_SERVICE}/RevokeAllSessions": Permission.SESSIONS_MANAGE,
+    f"{SESSION_SERVICE}/ListSessions": Permission.SESSIONS_MANAGE,
+    f"{SESSION_SERVICE}/ClearSignInLock": Permission.SESSIONS_MANAGE,
 }
 
 

@@ -8,10 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from authtuna_grpc.storage.api_tokens import ApiTokenRepository
 from authtuna_grpc.storage.audit_events import AuditEventRepository
+from authtuna_grpc.storage.credentials import CredentialRepository
 from authtuna_grpc.storage.deleted_users import DeletedUserRepository
 from authtuna_grpc.storage.role_holders import RoleHolderRepository
 from authtuna_grpc.storage.roles import RoleRepository
 from authtuna_grpc.storage.sessions import SessionRepository
+from authtuna_grpc.storage.sign_in_throttle import SignInThrottleRepository
 from authtuna_grpc.storage.users import UserRepository
 
 
@@ -25,6 +27,8 @@ class UnitOfWork:
     role_holders: RoleHolderRepository
     sessions: SessionRepository
     deleted_users: DeletedUserRepository
+    credentials: CredentialRepository
+    sign_in_throttle: SignInThrottleRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -40,6 +44,8 @@ class UnitOfWork:
         self.role_holders = RoleHolderRepository(self._connection)
         self.sessions = SessionRepository(self._connection)
         self.deleted_users = DeletedUserRepository(self._connection)
+        self.credentials = CredentialRepository(self._connection)
+        self.sign_in_throttle = SignInThrottleRepository(self._connection)
         return self
 
     async def commit(self) -> None:
