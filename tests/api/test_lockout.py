@@ -195,6 +195,7 @@ def _second_process(database_url: str, port: int) -> subprocess.Popen[str]:
         AUTHTUNA_ARGON2_MEMORY_KIB="64",
         AUTHTUNA_ARGON2_TIME_COST="1",
         AUTHTUNA_SIGN_IN_MAX_FAILURES="4",
+        AUTHTUNA_LOG_LEVEL="WARNING",
     )
     return subprocess.Popen(
         [sys.executable, "-m", "authtuna_grpc", "serve", "--listen", f"127.0.0.1:{port}"],

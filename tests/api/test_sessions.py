@@ -4,7 +4,10 @@ import grpc
 import pytest
 from authtuna_api.user.v1 import session_service_pb2 as spb
 from authtuna_api.user.v1 import user_service_pb2 as upb
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from authtuna_grpc.services.clock import new_id, utc_now
 from tests.callers import Callers
 from tests.rich_status import rich_error
 from tests.sign_ins import (
@@ -89,8 +92,6 @@ async def test_validate_returns_the_user_roles_permissions_and_expiry(
         assert role_id is not None
         user = await uow.users.by_username("plain")
         assert user is not None
-        from authtuna_grpc.services.clock import new_id, utc_now
-
         await uow.roles.assign(
             assignment_id=new_id(), user_id=user.id, role_id=role_id, scope="global",
             granted_by=admin.id, granted_at=utc_now(),
@@ -225,3 +226,15 @@ async def test_validation_writes_last_seen_at_most_once_per_refresh_interval(
         clock.advance(seconds=31)
         valid = await validate(served.sessions, callers.admin, signed.token)
         assert valid.session.last_seen_at.seconds == int(clock.now.timestamp())
+
+
+async def test_session_service_reports_health_and_is_listed_by_reflection(channel) -> None:
+    name = "authtuna_api.user.v1.SessionService"
+    health = health_pb2_grpc.HealthStub(channel)
+    response = await health.Check(health_pb2.HealthCheckRequest(service=name))
+    assert response.status == health_pb2.HealthCheckResponse.SERVING
+    call = reflection_pb2_grpc.ServerReflectionStub(channel).ServerReflectionInfo()
+    await call.write(reflection_pb2.ServerReflectionRequest(list_services=""))
+    listed = await call.read()
+    await call.done_writing()
+    assert name in {s.name for s in listed.list_services_response.service}
