@@ -8,11 +8,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from authtuna_grpc.storage.api_tokens import ApiTokenRepository
 from authtuna_grpc.storage.audit_events import AuditEventRepository
+from authtuna_grpc.storage.credentials import CredentialRepository
 from authtuna_grpc.storage.deleted_users import DeletedUserRepository
 from authtuna_grpc.storage.role_holders import RoleHolderRepository
 from authtuna_grpc.storage.roles import RoleRepository
 from authtuna_grpc.storage.sessions import SessionRepository
 from authtuna_grpc.storage.service_identities import ServiceIdentityRepository
+from authtuna_grpc.storage.sign_in_throttle import SignInThrottleRepository
 from authtuna_grpc.storage.users import UserRepository
 
 
@@ -27,6 +29,8 @@ class UnitOfWork:
     sessions: SessionRepository
     deleted_users: DeletedUserRepository
     service_identities: ServiceIdentityRepository
+    credentials: CredentialRepository
+    sign_in_throttle: SignInThrottleRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -43,6 +47,8 @@ class UnitOfWork:
         self.sessions = SessionRepository(self._connection)
         self.deleted_users = DeletedUserRepository(self._connection)
         self.service_identities = ServiceIdentityRepository(self._connection)
+        self.credentials = CredentialRepository(self._connection)
+        self.sign_in_throttle = SignInThrottleRepository(self._connection)
         return self
 
     async def commit(self) -> None:

@@ -4,15 +4,10 @@ AsyncAuthTunaClient, on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from typing import Any
 
 import pytest
 from authtuna_api.client import (
     AlreadyExists,
-    AsyncAuthTunaClient,
-    AuthTunaClient,
     EmailAlreadyRegistered,
     FieldViolation,
     InvalidArgument,
@@ -25,63 +20,7 @@ from authtuna_api.client import (
     WeakPassword,
 )
 
-from tests.callers import ADMIN_TOKEN
-from tests.clients.conftest import STRONG
-
-
-class Blocking:
-    """AuthTunaClient's methods, awaitable: each call runs in a worker thread, because
-    the server under test shares this thread's event loop."""
-
-    def __init__(self, client: AuthTunaClient) -> None:
-        self.sync = client
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        method = getattr(self.sync, name)
-
-        async def call(*args: Any, **kwargs: Any) -> Any:
-            return await asyncio.to_thread(method, *args, **kwargs)
-
-        return call
-
-    async def all_users(self, **kwargs: Any) -> list[Any]:
-        return await asyncio.to_thread(lambda: list(self.sync.iter_users(**kwargs)))
-
-
-class Awaiting:
-    def __init__(self, client: AsyncAuthTunaClient) -> None:
-        self.aio = client
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.aio, name)
-
-    async def all_users(self, **kwargs: Any) -> list[Any]:
-        return [user async for user in self.aio.iter_users(**kwargs)]
-
-
-Connect = Callable[[str | None], Any]
-
-
-@pytest.fixture(params=["sync", "async"])
-def connect(request: pytest.FixtureRequest, address: str) -> Connect:
-    """Opens a client of the parametrised kind with a token: `async with connect(token) as c`."""
-
-    @asynccontextmanager
-    async def opened(token: str | None) -> AsyncIterator[Any]:
-        if request.param == "sync":
-            with AuthTunaClient(address, token) as client:
-                yield Blocking(client)
-        else:
-            async with AsyncAuthTunaClient(address, token) as client:
-                yield Awaiting(client)
-
-    return opened
-
-
-@pytest.fixture
-async def client(connect: Connect) -> AsyncIterator[Any]:
-    async with connect(ADMIN_TOKEN) as client:
-        yield client
+from tests.clients.conftest import STRONG, Blocking, Connect
 
 
 async def test_create_then_get_by_id_email_and_username(client) -> None:

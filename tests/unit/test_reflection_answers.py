@@ -60,8 +60,12 @@ def test_google_rpc_error_details_are_served_for_decoding_errors() -> None:
 
 def test_file_by_name_serves_the_file_then_its_imports_once_each() -> None:
     response = servicer.answer(rpb.ServerReflectionRequest(file_by_filename=SERVICE_FILE))
-    names = [f.name for f in files_of(response)]
-    assert names == [SERVICE_FILE, "authtuna_api/user/v1/user.proto", "google/protobuf/timestamp.proto"]
+    files = files_of(response)
+    names = [f.name for f in files]
+    assert names[0] == SERVICE_FILE and len(names) == len(set(names))
+    imported = {dependency for f in files for dependency in f.dependency}
+    assert imported == set(names[1:])
+    assert {"authtuna_api/user/v1/user.proto", "google/protobuf/timestamp.proto"} <= imported
 
 
 def test_unknown_symbols_and_files_are_not_found() -> None:

@@ -28,6 +28,7 @@ var ReadMethods = map[string][]string{
 	userv1.UserService_ServiceDesc.ServiceName:     {"GetUser", "ListUsers", "GetDeletedUser"},
 	userv1.RoleService_ServiceDesc.ServiceName:     {"ListRoles", "ListRoleAssignments"},
 	userv1.ApiTokenService_ServiceDesc.ServiceName: {"ListApiTokens"},
+	userv1.SessionService_ServiceDesc.ServiceName:  {"ListSessions"},
 }
 
 // Client is a connection to authtuna-grpc. The generated service clients are
@@ -35,6 +36,9 @@ var ReadMethods = map[string][]string{
 // the helpers here add iteration over pages and streams.
 type Client struct {
 	userv1.UserServiceClient
+	userv1.RoleServiceClient
+	userv1.ApiTokenServiceClient
+	userv1.SessionServiceClient
 
 	conn *grpc.ClientConn
 }
@@ -56,7 +60,13 @@ func Dial(ctx context.Context, addr string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Client{UserServiceClient: userv1.NewUserServiceClient(conn), conn: conn}, nil
+	return &Client{
+		UserServiceClient:     userv1.NewUserServiceClient(conn),
+		RoleServiceClient:     userv1.NewRoleServiceClient(conn),
+		ApiTokenServiceClient: userv1.NewApiTokenServiceClient(conn),
+		SessionServiceClient:  userv1.NewSessionServiceClient(conn),
+		conn:                  conn,
+	}, nil
 }
 
 // Conn is the underlying connection, for services this package does not wrap.

@@ -9,6 +9,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	"github.com/authtuna/authtuna-grpc/clients/go/authtuna"
 	userv1 "github.com/authtuna/authtuna-grpc/clients/go/userv1"
@@ -143,5 +144,67 @@ func TestStreamFlattensALiveStreamAndCancelsItWhenLeft(t *testing.T) {
 	}
 	if got[0] != healthpb.HealthCheckResponse_SERVING || got[1] != got[0] {
 		t.Fatalf("Watch statuses = %v, want SERVING twice", got)
+	}
+}
+
+func TestUpdateUserWithItsEtagAndAStaleEtagIsAborted(t *testing.T) {
+	ctx := context.Background()
+	client := dial(t, liveAddress, liveToken)
+	ada := createUser(t, client, unique("go-update"))
+	newEmail := unique("go-renamed") + "@example.com"
+	resp, err := client.UpdateUser(ctx, &userv1.UpdateUserRequest{
+		Id:         ada.GetId(),
+		User:       &userv1.User{Email: newEmail},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"email"}},
+		Etag:       ada.GetEtag(),
+	})
+	if err != nil || resp.GetUser().GetEmail() != newEmail || resp.GetUser().GetEtag() == ada.GetEtag() {
+		t.Fatalf("UpdateUser = %v, %v; want the new email and a new etag", resp.GetUser(), err)
+	}
+	_, err = client.UpdateUser(ctx, &userv1.UpdateUserRequest{
+		Id:         ada.GetId(),
+		User:       &userv1.User{Username: unique("go-late")},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"username"}},
+		Etag:       ada.GetEtag(),
+	})
+	if status.Code(err) != codes.Aborted || !authtuna.IsReason(err, authtuna.ReasonStaleEtag) {
+		t.Fatalf("UpdateUser with a stale etag: %v, want ABORTED STALE_ETAG", err)
+	}
+}
+
+func TestSuspendAndUnsuspend(t *testing.T) {
+	ctx := context.Background()
+	client := dial(t, liveAddress, liveToken)
+	ada := createUser(t, client, unique("go-suspend"))
+	resp, err := client.SuspendUser(ctx, &userv1.SuspendUserRequest{Id: ada.GetId(), Reason: "chargeback"})
+	if err != nil || resp.GetUser().GetIsActive() || resp.GetUser().GetSuspensionReason() != "chargeback" {
+		t.Fatalf("SuspendUser = %v, %v; want an inactive user with the reason", resp.GetUser(), err)
+	}
+	_, err = client.SuspendUser(ctx, &userv1.SuspendUserRequest{Id: ada.GetId(), Reason: "again"})
+	if status.Code(err) != codes.FailedPrecondition || !authtuna.IsReason(err, authtuna.ReasonUserAlreadySuspended) {
+		t.Fatalf("SuspendUser twice: %v, want FAILED_PRECONDITION USER_ALREADY_SUSPENDED", err)
+	}
+	unsuspended, err := client.UnsuspendUser(ctx, &userv1.UnsuspendUserRequest{Id: ada.GetId(), Reason: "resolved"})
+	if err != nil || !unsuspended.GetUser().GetIsActive() {
+		t.Fatalf("UnsuspendUser = %v, %v; want an active user", unsuspended.GetUser(), err)
+	}
+}
+
+func TestEveryServiceOfTheContractIsOnTheClient(t *testing.T) {
+	client := dial(t, liveAddress, liveToken)
+	roles, err := client.ListRoles(context.Background(), &userv1.ListRolesRequest{})
+	if err != nil || len(roles.GetRoles()) == 0 {
+		t.Fatalf("ListRoles = %v, %v; want the built-in roles", roles, err)
+	}
+	admin, err := client.ListUsers(context.Background(), &userv1.ListUsersRequest{Limit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.ListApiTokens(context.Background(), &userv1.ListApiTokensRequest{UserId: admin.GetUsers()[0].GetId()}); err != nil {
+		t.Fatalf("ListApiTokens: %v", err)
+	}
+	_, err = client.ValidateSession(context.Background(), &userv1.ValidateSessionRequest{SessionToken: "ses_unknown"})
+	if !authtuna.IsReason(err, authtuna.ReasonInvalidSession) {
+		t.Fatalf("ValidateSession of an unknown token: %v, want INVALID_SESSION", err)
 	}
 }

@@ -39,6 +39,12 @@ const (
 	ReasonNotAServiceAccount          = "NOT_A_SERVICE_ACCOUNT"
 	ReasonServiceIdentityAlreadyBound = "SERVICE_IDENTITY_ALREADY_BOUND"
 	ReasonServiceIdentityNotFound     = "SERVICE_IDENTITY_NOT_FOUND"
+	ReasonInvalidSignIn               = "INVALID_SIGN_IN"
+	ReasonUserSuspended               = "USER_SUSPENDED"
+	ReasonSignInLocked                = "SIGN_IN_LOCKED"
+	ReasonSignInRateLimited           = "SIGN_IN_RATE_LIMITED"
+	ReasonInvalidSession              = "INVALID_SESSION"
+	ReasonSessionNotFound             = "SESSION_NOT_FOUND"
 )
 
 // ErrorInfo returns the google.rpc.ErrorInfo of a failed call, or nil when err

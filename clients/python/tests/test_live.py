@@ -19,6 +19,7 @@ from authtuna_api.client import (
     EmailAlreadyRegistered,
     InvalidArgument,
     MissingCredentials,
+    StaleEtag,
     UserNotFound,
 )
 from authtuna_api.user.v1 import user_pb2
@@ -80,3 +81,20 @@ def test_the_async_client_does_the_same() -> None:
                 await anonymous.get_user(username=name)
 
     asyncio.run(scenario())
+
+
+def test_lifecycle_roles_tokens_and_sessions(client: AuthTunaClient) -> None:
+    name = unique("life")
+    user = client.create_user(email=f"{name}@example.com", username=name, password="Correct-Horse-9")
+    updated = client.update_user(user.id, etag=user.etag, attributes={"team": "core"})
+    with pytest.raises(StaleEtag):
+        client.update_user(user.id, etag=user.etag, attributes={})
+    assert not client.suspend_user(user.id, "review").is_active
+    assert client.unsuspend_user(user.id, "done").is_active
+    signed_in = client.sign_in(name, "Correct-Horse-9")
+    assert client.validate_session(signed_in.session.token).user.id == user.id
+    role = unique("role")
+    client.create_role(role, permissions=["users.read"])
+    client.assign_role(user.id, role)
+    assert [a.role for a in client.iter_role_assignments(user_id=user.id)] == [role]
+    assert client.delete_user(user.id).id == updated.id

@@ -20,6 +20,7 @@ READ_METHODS: dict[str, tuple[str, ...]] = {
     "authtuna_api.user.v1.UserService": ("GetUser", "ListUsers", "GetDeletedUser"),
     "authtuna_api.user.v1.RoleService": ("ListRoles", "ListRoleAssignments"),
     "authtuna_api.user.v1.ApiTokenService": ("ListApiTokens",),
+    "authtuna_api.user.v1.SessionService": ("ListSessions",),
 }
 
 RETRY_POLICY: dict[str, Any] = {

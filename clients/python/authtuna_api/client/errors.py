@@ -172,6 +172,30 @@ class ServiceIdentityAlreadyBound(AlreadyExists):
 class ServiceIdentityNotFound(NotFound):
     """No account is bound to that certificate identity."""
 
+
+class InvalidSignIn(Unauthenticated):
+    """Wrong identity or password (deliberately not saying which)."""
+
+
+class UserSuspended(FailedPrecondition):
+    """The account is suspended."""
+
+
+class SignInLocked(ResourceExhausted):
+    """Too many failed sign-ins: locked for a while (see the metadata)."""
+
+
+class SignInRateLimited(ResourceExhausted):
+    """Too many sign-in attempts from this address: slow down."""
+
+
+class InvalidSession(Unauthenticated):
+    """The session token is unknown, expired or revoked."""
+
+
+class SessionNotFound(NotFound):
+    """No session has that id."""
+
 BY_CODE: dict[grpc.StatusCode, type[AuthTunaError]] = {
     grpc.StatusCode.CANCELLED: Cancelled,
     grpc.StatusCode.INVALID_ARGUMENT: InvalidArgument,
@@ -219,6 +243,12 @@ BY_REASON: dict[str, type[AuthTunaError]] = {
     "NOT_A_SERVICE_ACCOUNT": NotAServiceAccount,
     "SERVICE_IDENTITY_ALREADY_BOUND": ServiceIdentityAlreadyBound,
     "SERVICE_IDENTITY_NOT_FOUND": ServiceIdentityNotFound,
+    "INVALID_SIGN_IN": InvalidSignIn,
+    "USER_SUSPENDED": UserSuspended,
+    "SIGN_IN_LOCKED": SignInLocked,
+    "SIGN_IN_RATE_LIMITED": SignInRateLimited,
+    "INVALID_SESSION": InvalidSession,
+    "SESSION_NOT_FOUND": SessionNotFound,
 }
 
 

@@ -11,6 +11,7 @@ from google.protobuf import field_mask_pb2, timestamp_pb2
 from authtuna_api.user.v1 import (
     api_token_service_pb2 as tokens_pb,
     role_service_pb2 as roles_pb,
+    session_service_pb2 as sessions_pb,
     user_pb2,
     user_service_pb2 as users_pb,
 )
@@ -87,6 +88,13 @@ def create_api_token(user_id: str, name: str, expires_at: datetime | None) -> to
     return request
 
 
+def clear_sign_in_lock(*, user_id: str | None, ip_address: str | None) -> sessions_pb.ClearSignInLockRequest:
+    key, value = _one_of("clear_sign_in_lock", user_id=user_id, ip_address=ip_address)
+    request = sessions_pb.ClearSignInLockRequest()
+    setattr(request, key, value)
+    return request
+
+
 def users_of(response: Any) -> Iterable[user_pb2.User]:
     """The users of a page or of a streamed batch (`repeated User users`)."""
     return response.users
@@ -94,3 +102,7 @@ def users_of(response: Any) -> Iterable[user_pb2.User]:
 
 def assignments_of(response: Any) -> Iterable[Any]:
     return response.assignments
+
+
+def sessions_of(response: Any) -> Iterable[Any]:
+    return response.sessions
