@@ -18,6 +18,8 @@ from authtuna_api.user.v1 import (
 
 
 class RoleMethods(SyncCalls):
+    """RoleService, blocking."""
+
     def create_role(
         self, name: str, *, description: str = "", permissions: Sequence[str] = (), timeout: Timeout = DEFAULT
     ) -> role_pb2.Role:
@@ -70,6 +72,8 @@ class RoleMethods(SyncCalls):
 
 
 class AsyncRoleMethods(AsyncCalls):
+    """RoleService, asyncio."""
+
     async def create_role(
         self, name: str, *, description: str = "", permissions: Sequence[str] = (), timeout: Timeout = DEFAULT
     ) -> role_pb2.Role:
@@ -122,6 +126,8 @@ class AsyncRoleMethods(AsyncCalls):
 
 
 class ApiTokenMethods(SyncCalls):
+    """ApiTokenService, blocking."""
+
     def create_api_token(
         self, user_id: str, name: str, *, expires_at: datetime | None = None, timeout: Timeout = DEFAULT
     ) -> tokens_pb.CreateApiTokenResponse:
@@ -139,6 +145,8 @@ class ApiTokenMethods(SyncCalls):
 
 
 class AsyncApiTokenMethods(AsyncCalls):
+    """ApiTokenService, asyncio."""
+
     async def create_api_token(
         self, user_id: str, name: str, *, expires_at: datetime | None = None, timeout: Timeout = DEFAULT
     ) -> tokens_pb.CreateApiTokenResponse:

@@ -12,6 +12,8 @@ from authtuna_api.user.v1 import session_service_pb2 as sessions_pb
 
 
 class SessionMethods(SyncCalls):
+    """SessionService, blocking."""
+
     def sign_in(self, identity: str, password: str, *, timeout: Timeout = DEFAULT) -> sessions_pb.SignInResponse:
         """Signs an end user in by email or username: `.user` and `.session` (with its token)."""
         request = sessions_pb.SignInRequest(identity=identity, password=password)
@@ -61,6 +63,8 @@ class SessionMethods(SyncCalls):
 
 
 class AsyncSessionMethods(AsyncCalls):
+    """SessionService, asyncio."""
+
     async def sign_in(self, identity: str, password: str, *, timeout: Timeout = DEFAULT) -> sessions_pb.SignInResponse:
         """Signs an end user in by email or username: `.user` and `.session` (with its token)."""
         request = sessions_pb.SignInRequest(identity=identity, password=password)

@@ -13,6 +13,8 @@ from authtuna_api.user.v1 import user_pb2, user_service_pb2 as users_pb
 
 
 class UserMethods(SyncCalls):
+    """UserService, blocking."""
+
     def create_user(
         self,
         *,
@@ -82,6 +84,8 @@ class UserMethods(SyncCalls):
 
 
 class AsyncUserMethods(AsyncCalls):
+    """UserService, asyncio: the same methods as UserMethods, awaited."""
+
     async def create_user(
         self,
         *,
