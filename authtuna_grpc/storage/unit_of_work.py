@@ -32,13 +32,15 @@ class UnitOfWork:
     credentials: CredentialRepository
     sign_in_throttle: SignInThrottleRepository
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, read_only: bool = False) -> None:
         self._engine = engine
+        self._read_only = read_only
         self._connection: AsyncConnection | None = None
 
     async def __aenter__(self) -> UnitOfWork:
         self._connection = await self._engine.connect()
-        await self._connection.begin()
+        if not self._read_only:
+            await self._connection.begin()
         self.users = UserRepository(self._connection)
         self.audit_events = AuditEventRepository(self._connection)
         self.api_tokens = ApiTokenRepository(self._connection)
@@ -52,7 +54,7 @@ class UnitOfWork:
         return self
 
     async def commit(self) -> None:
-        assert self._connection is not None
+        assert self._connection is not None and not self._read_only, "a read unit cannot commit"
         await self._connection.commit()
 
     async def __aexit__(
@@ -63,7 +65,8 @@ class UnitOfWork:
     ) -> None:
         assert self._connection is not None
         try:
-            await self._connection.rollback()
+            if not self._read_only:
+                await self._connection.rollback()
         finally:
             await self._connection.close()
             self._connection = None
@@ -72,6 +75,13 @@ class UnitOfWork:
 class UnitOfWorkFactory:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        # Reads of one statement need no transaction: autocommit saves the BEGIN and
+        # ROLLBACK round trips on every lookup.
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     def __call__(self) -> UnitOfWork:
         return UnitOfWork(self.engine)
+
+    def read(self) -> UnitOfWork:
+        """A unit for reads that need no single snapshot (one statement); it cannot commit."""
+        return UnitOfWork(self._autocommit, read_only=True)
