@@ -1604,7 +1604,7 @@ type ResetSecondFactorRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Id of the user whose second factor to remove.
 	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	// Why, for the audit trail. Required, at most 1024 characters.
+	// Why, for the audit trail. Required, at most 500 characters.
 	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

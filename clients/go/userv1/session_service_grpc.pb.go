@@ -216,8 +216,8 @@ type SessionServiceClient interface {
 	// only here. Writes RECOVERY_CODES_REGENERATED. Requires permission `mfa.enroll`.
 	//
 	// Errors: INVALID_ARGUMENT (malformed user id), NOT_FOUND (USER_NOT_FOUND),
-	// FAILED_PRECONDITION (MFA_NOT_ENROLLED: no confirmed authenticator;
-	// MFA_NOT_CONFIGURED), UNAUTHENTICATED, PERMISSION_DENIED.
+	// FAILED_PRECONDITION (MFA_NOT_ENROLLED: no confirmed authenticator),
+	// UNAUTHENTICATED, PERMISSION_DENIED.
 	RegenerateRecoveryCodes(ctx context.Context, in *RegenerateRecoveryCodesRequest, opts ...grpc.CallOption) (*RegenerateRecoveryCodesResponse, error)
 	// Says whether a user has a second factor: a confirmed or a pending TOTP enrolment,
 	// and how many unused recovery codes are left. Never returns the secret or codes.
@@ -232,8 +232,8 @@ type SessionServiceClient interface {
 	// again. Sessions are not touched. Writes MFA_DISABLED with the reason. Requires
 	// permission `mfa.reset`.
 	//
-	// Errors: INVALID_ARGUMENT (malformed user id; reason empty or longer than 1024
-	// characters), NOT_FOUND (USER_NOT_FOUND), FAILED_PRECONDITION (MFA_NOT_ENROLLED: the
+	// Errors: INVALID_ARGUMENT (malformed user id; reason empty, longer than 500
+	// characters or holding control characters), NOT_FOUND (USER_NOT_FOUND), FAILED_PRECONDITION (MFA_NOT_ENROLLED: the
 	// user has no second factor, confirmed or pending), UNAUTHENTICATED,
 	// PERMISSION_DENIED.
 	ResetSecondFactor(ctx context.Context, in *ResetSecondFactorRequest, opts ...grpc.CallOption) (*ResetSecondFactorResponse, error)
@@ -559,8 +559,8 @@ type SessionServiceServer interface {
 	// only here. Writes RECOVERY_CODES_REGENERATED. Requires permission `mfa.enroll`.
 	//
 	// Errors: INVALID_ARGUMENT (malformed user id), NOT_FOUND (USER_NOT_FOUND),
-	// FAILED_PRECONDITION (MFA_NOT_ENROLLED: no confirmed authenticator;
-	// MFA_NOT_CONFIGURED), UNAUTHENTICATED, PERMISSION_DENIED.
+	// FAILED_PRECONDITION (MFA_NOT_ENROLLED: no confirmed authenticator),
+	// UNAUTHENTICATED, PERMISSION_DENIED.
 	RegenerateRecoveryCodes(context.Context, *RegenerateRecoveryCodesRequest) (*RegenerateRecoveryCodesResponse, error)
 	// Says whether a user has a second factor: a confirmed or a pending TOTP enrolment,
 	// and how many unused recovery codes are left. Never returns the secret or codes.
@@ -575,8 +575,8 @@ type SessionServiceServer interface {
 	// again. Sessions are not touched. Writes MFA_DISABLED with the reason. Requires
 	// permission `mfa.reset`.
 	//
-	// Errors: INVALID_ARGUMENT (malformed user id; reason empty or longer than 1024
-	// characters), NOT_FOUND (USER_NOT_FOUND), FAILED_PRECONDITION (MFA_NOT_ENROLLED: the
+	// Errors: INVALID_ARGUMENT (malformed user id; reason empty, longer than 500
+	// characters or holding control characters), NOT_FOUND (USER_NOT_FOUND), FAILED_PRECONDITION (MFA_NOT_ENROLLED: the
 	// user has no second factor, confirmed or pending), UNAUTHENTICATED,
 	// PERMISSION_DENIED.
 	ResetSecondFactor(context.Context, *ResetSecondFactorRequest) (*ResetSecondFactorResponse, error)

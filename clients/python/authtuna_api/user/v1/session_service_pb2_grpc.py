@@ -366,8 +366,8 @@ class SessionServiceServicer(object):
         only here. Writes RECOVERY_CODES_REGENERATED. Requires permission `mfa.enroll`.
 
         Errors: INVALID_ARGUMENT (malformed user id), NOT_FOUND (USER_NOT_FOUND),
-        FAILED_PRECONDITION (MFA_NOT_ENROLLED: no confirmed authenticator;
-        MFA_NOT_CONFIGURED), UNAUTHENTICATED, PERMISSION_DENIED.
+        FAILED_PRECONDITION (MFA_NOT_ENROLLED: no confirmed authenticator),
+        UNAUTHENTICATED, PERMISSION_DENIED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -392,8 +392,8 @@ class SessionServiceServicer(object):
         again. Sessions are not touched. Writes MFA_DISABLED with the reason. Requires
         permission `mfa.reset`.
 
-        Errors: INVALID_ARGUMENT (malformed user id; reason empty or longer than 1024
-        characters), NOT_FOUND (USER_NOT_FOUND), FAILED_PRECONDITION (MFA_NOT_ENROLLED: the
+        Errors: INVALID_ARGUMENT (malformed user id; reason empty, longer than 500
+        characters or holding control characters), NOT_FOUND (USER_NOT_FOUND), FAILED_PRECONDITION (MFA_NOT_ENROLLED: the
         user has no second factor, confirmed or pending), UNAUTHENTICATED,
         PERMISSION_DENIED.
         """
