@@ -189,20 +189,13 @@ class SecondStepManager:
         self, caller: Caller, challenge: Challenge, match: _Match, now: datetime
     ) -> CompletedSignIn:
         user_id = challenge.user_id
-        details = {"challenge_id": str(challenge.id)}
         async with self._units() as uow:
             if not await uow.sign_in_challenges.use(challenge.id, now, self._policy.max_attempts):
                 raise invalid_challenge()
-            # Losing either race below means another sign-in used this very code first.
-            if match.step is not None:
-                if not await uow.second_factors.use_step(user_id, match.step):
-                    raise _wrong_code(self._policy.max_attempts - challenge.failed_attempts)
-                details["second_factor"] = "totp"
-            else:
-                assert match.recovery_code_id is not None
-                if not await uow.second_factors.use_code(match.recovery_code_id, now):
-                    raise _wrong_code(self._policy.max_attempts - challenge.failed_attempts)
-                details["second_factor"] = "recovery_code"
+            details = {
+                "challenge_id": str(challenge.id),
+                "second_factor": await self._consume(uow, challenge, match, now),
+            }
             remaining = await uow.second_factors.unused_code_count(user_id)
             if match.recovery_code_id is not None:
                 used = {**details, "recovery_codes_remaining": str(remaining)}
@@ -220,6 +213,20 @@ class SecondStepManager:
             )
             await uow.commit()
         return CompletedSignIn(signed_in, match.recovery_code_id is not None, remaining)
+
+    async def _consume(
+        self, uow: UnitOfWork, challenge: Challenge, match: _Match, now: datetime
+    ) -> str:
+        """Use up the matched time step or recovery code; which kind it was. Losing
+        this race means another sign-in used this very code first."""
+        if match.step is not None:
+            used = await uow.second_factors.use_step(challenge.user_id, match.step)
+        else:
+            assert match.recovery_code_id is not None
+            used = await uow.second_factors.use_code(match.recovery_code_id, now)
+        if not used:
+            raise _wrong_code(self._policy.max_attempts - challenge.failed_attempts)
+        return "totp" if match.step is not None else "recovery_code"
 
     async def _fail(
         self, caller: Caller, pending: _Pending, cause: ChallengeFailure, now: datetime
