@@ -10,13 +10,13 @@ import uuid
 import grpc
 import pyotp
 import pytest
-from pydantic import SecretStr
 from authtuna_api.user.v1 import session_service_pb2 as spb
+from pydantic import SecretStr
 from sqlalchemy import update
 
+from authtuna_grpc.services.clock import utc_now
 from authtuna_grpc.services.key_rotation import reseal_secrets
 from authtuna_grpc.services.secret_box import SecretBox
-from authtuna_grpc.services.clock import utc_now
 from authtuna_grpc.storage import tables
 from tests.accounts import rows
 from tests.callers import Callers

@@ -4,11 +4,13 @@ import base64
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pyotp
 import pytest
 from pydantic import ValidationError
 
+import authtuna_grpc
 from authtuna_grpc.config import Settings
 from authtuna_grpc.domain.errors import InvalidInput, MfaNotConfigured
 from authtuna_grpc.domain.two_factor import (
@@ -126,3 +128,21 @@ def test_settings_refuse_malformed_keys_and_issuers() -> None:
         Settings(mfa_issuer="a:b")
     assert Settings(mfa_encryption_keys=mfa_key("k", 3)).mfa_keys == mfa_key("k", 3)
     assert Settings().mfa_keys is None
+
+
+def test_sessions_are_made_only_by_open_session_reached_from_the_two_sign_in_steps() -> None:
+    """A guard for the rule that no path to a session skips the second step: a new
+    caller of either must check for a confirmed authenticator first (see sign_in.py)."""
+    package = Path(authtuna_grpc.__file__).parent
+    adds, opens = set(), set()
+    for path in package.rglob("*.py"):
+        if "migrations" in path.parts:
+            continue
+        source = path.read_text()
+        relative = path.relative_to(package).as_posix()
+        if "sessions.add(" in source:
+            adds.add(relative)
+        if re.search(r"await open_session\(", source):
+            opens.add(relative)
+    assert adds == {"services/sessions.py"}
+    assert opens == {"services/sign_in.py", "services/second_step.py"}
