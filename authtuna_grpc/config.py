@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from authtuna_grpc.domain.sessions import SessionPolicy
 from authtuna_grpc.domain.sign_in import Limit, LockoutPolicy
+from authtuna_grpc.domain.two_factor import ChallengePolicy, parse_key_ring
 from authtuna_grpc.services.passwords import Argon2Parameters
 
 
@@ -79,6 +80,27 @@ class Settings(BaseSettings):
         default=900, ge=1, le=7 * 24 * 3600, description="How long a lock lasts."
     )
 
+    # --- Two-factor sign-in (docs/two-factor.md) ---
+    mfa_encryption_keys: SecretStr | None = Field(
+        default=None,
+        description="Comma-separated id:key list of AES-256 keys (32 bytes, base64) that "
+        "encrypt TOTP secrets; the first encrypts, every one decrypts (rotation). Unset: "
+        "TOTP enrolment and TOTP codes are refused with MFA_NOT_CONFIGURED.",
+    )
+    mfa_issuer: str = Field(
+        default="authtuna",
+        min_length=1,
+        max_length=64,
+        pattern=r"^[^:]+$",
+        description="Issuer shown by authenticator apps (no colon).",
+    )
+    mfa_challenge_seconds: int = Field(
+        default=300, ge=30, le=3600, description="How long a sign-in challenge is valid."
+    )
+    mfa_challenge_max_attempts: int = Field(
+        default=3, ge=1, le=100, description="Wrong codes that void a sign-in challenge."
+    )
+
     # --- Who is calling: proxies and TLS (docs/authorization.md) ---
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(),
@@ -127,6 +149,13 @@ class Settings(BaseSettings):
                 raise ValueError(f"{entry!r} is not a CIDR such as 10.0.0.0/8: {error}") from None
         return value
 
+    @field_validator("mfa_encryption_keys")
+    @classmethod
+    def _keys_parse(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_key_ring(value.get_secret_value())  # its messages never quote a key
+        return value
+
     @model_validator(mode="after")
     def _tls_is_complete(self) -> Self:
         if (self.tls_cert is None) != (self.tls_key is None):
@@ -164,4 +193,15 @@ class Settings(BaseSettings):
             per_ip = Limit(self.sign_in_max_failures_per_ip, window, lock_for)
         return LockoutPolicy(
             per_account=Limit(self.sign_in_max_failures, window, lock_for), per_ip=per_ip
+        )
+
+    @property
+    def mfa_keys(self) -> str | None:
+        return self.mfa_encryption_keys.get_secret_value() if self.mfa_encryption_keys else None
+
+    @property
+    def challenges(self) -> ChallengePolicy:
+        return ChallengePolicy(
+            lifetime=timedelta(seconds=self.mfa_challenge_seconds),
+            max_attempts=self.mfa_challenge_max_attempts,
         )

@@ -38,6 +38,9 @@ from authtuna_grpc.services.deletions import DeletionManager
 from authtuna_grpc.services.lockout import SignInLockout
 from authtuna_grpc.services.passwords import PasswordHasher
 from authtuna_grpc.services.role_manager import RoleManager
+from authtuna_grpc.services.second_factor import SecondFactorManager
+from authtuna_grpc.services.second_step import SecondStepManager
+from authtuna_grpc.services.secret_box import SecretBox
 from authtuna_grpc.services.sessions import SessionManager
 from authtuna_grpc.services.sign_in import SignInManager, make_dummy_hash
 from authtuna_grpc.services.suspensions import SuspensionManager
@@ -179,8 +182,21 @@ async def session_servicer(
     # Unknown users are verified against this, so they cost what a real user costs.
     dummy_hash = await make_dummy_hash(hasher)
     lockout = SignInLockout(settings.lockout)
-    sign_ins = SignInManager(units, hasher, lockout, settings.sessions, clock, new_id, dummy_hash)
-    return SessionServicer(sign_ins, SessionManager(units, settings.sessions, clock))
+    box = SecretBox.from_setting(settings.mfa_keys)
+    if box is None:
+        log.warning("AUTHTUNA_MFA_ENCRYPTION_KEYS is not set: TOTP enrolment and TOTP codes are refused")
+    second_step = SecondStepManager(
+        units, lockout, settings.sessions, settings.challenges, box, clock, new_id
+    )
+    sign_ins = SignInManager(
+        units, hasher, lockout, settings.sessions, second_step, clock, new_id, dummy_hash
+    )
+    return SessionServicer(
+        sign_ins,
+        SessionManager(units, settings.sessions, clock),
+        second_step,
+        SecondFactorManager(units, box, settings.mfa_issuer, clock, new_id),
+    )
 
 
 async def serve(settings: Settings) -> None:

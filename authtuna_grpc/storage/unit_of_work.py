@@ -12,8 +12,10 @@ from authtuna_grpc.storage.credentials import CredentialRepository
 from authtuna_grpc.storage.deleted_users import DeletedUserRepository
 from authtuna_grpc.storage.role_holders import RoleHolderRepository
 from authtuna_grpc.storage.roles import RoleRepository
+from authtuna_grpc.storage.second_factors import SecondFactorRepository
 from authtuna_grpc.storage.sessions import SessionRepository
 from authtuna_grpc.storage.service_identities import ServiceIdentityRepository
+from authtuna_grpc.storage.sign_in_challenges import SignInChallengeRepository
 from authtuna_grpc.storage.sign_in_throttle import SignInThrottleRepository
 from authtuna_grpc.storage.users import UserRepository
 
@@ -31,6 +33,8 @@ class UnitOfWork:
     service_identities: ServiceIdentityRepository
     credentials: CredentialRepository
     sign_in_throttle: SignInThrottleRepository
+    second_factors: SecondFactorRepository
+    sign_in_challenges: SignInChallengeRepository
 
     def __init__(self, engine: AsyncEngine, *, read_only: bool = False) -> None:
         self._engine = engine
@@ -51,6 +55,8 @@ class UnitOfWork:
         self.service_identities = ServiceIdentityRepository(self._connection)
         self.credentials = CredentialRepository(self._connection)
         self.sign_in_throttle = SignInThrottleRepository(self._connection)
+        self.second_factors = SecondFactorRepository(self._connection)
+        self.sign_in_challenges = SignInChallengeRepository(self._connection)
         return self
 
     async def commit(self) -> None:

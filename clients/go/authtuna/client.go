@@ -28,7 +28,7 @@ var ReadMethods = map[string][]string{
 	userv1.UserService_ServiceDesc.ServiceName:     {"GetUser", "ListUsers", "GetDeletedUser"},
 	userv1.RoleService_ServiceDesc.ServiceName:     {"ListRoles", "ListRoleAssignments"},
 	userv1.ApiTokenService_ServiceDesc.ServiceName: {"ListApiTokens"},
-	userv1.SessionService_ServiceDesc.ServiceName:  {"ListSessions"},
+	userv1.SessionService_ServiceDesc.ServiceName:  {"ListSessions", "GetSecondFactor"},
 }
 
 // Client is a connection to authtuna-grpc. The generated service clients are

@@ -45,6 +45,11 @@ const (
 	ReasonSignInRateLimited           = "SIGN_IN_RATE_LIMITED"
 	ReasonInvalidSession              = "INVALID_SESSION"
 	ReasonSessionNotFound             = "SESSION_NOT_FOUND"
+	ReasonMfaNotConfigured            = "MFA_NOT_CONFIGURED"
+	ReasonMfaAlreadyEnrolled          = "MFA_ALREADY_ENROLLED"
+	ReasonMfaNotEnrolled              = "MFA_NOT_ENROLLED"
+	ReasonInvalidChallenge            = "INVALID_CHALLENGE"
+	ReasonInvalidSecondFactor         = "INVALID_SECOND_FACTOR"
 )
 
 // ErrorInfo returns the google.rpc.ErrorInfo of a failed call, or nil when err

@@ -9,10 +9,13 @@ import grpc
 from authtuna_api.client import channels
 from authtuna_api.client.access import AsyncApiTokenMethods, AsyncRoleMethods
 from authtuna_api.client.sessions import AsyncSessionMethods
+from authtuna_api.client.two_factor import AsyncTwoFactorMethods
 from authtuna_api.client.users import AsyncUserMethods
 
 
-class AsyncAuthTunaClient(AsyncUserMethods, AsyncRoleMethods, AsyncApiTokenMethods, AsyncSessionMethods):
+class AsyncAuthTunaClient(
+    AsyncUserMethods, AsyncRoleMethods, AsyncApiTokenMethods, AsyncSessionMethods, AsyncTwoFactorMethods
+):
     """The asyncio twin of `AuthTunaClient`: the same methods, awaited.
 
         async with AsyncAuthTunaClient("localhost:50051", token) as client:

@@ -20,7 +20,7 @@ READ_METHODS: dict[str, tuple[str, ...]] = {
     "authtuna_api.user.v1.UserService": ("GetUser", "ListUsers", "GetDeletedUser"),
     "authtuna_api.user.v1.RoleService": ("ListRoles", "ListRoleAssignments"),
     "authtuna_api.user.v1.ApiTokenService": ("ListApiTokens",),
-    "authtuna_api.user.v1.SessionService": ("ListSessions",),
+    "authtuna_api.user.v1.SessionService": ("ListSessions", "GetSecondFactor"),
 }
 
 RETRY_POLICY: dict[str, Any] = {

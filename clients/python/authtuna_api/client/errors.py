@@ -196,6 +196,26 @@ class InvalidSession(Unauthenticated):
 class SessionNotFound(NotFound):
     """No session has that id."""
 
+
+class MfaNotConfigured(FailedPrecondition):
+    """The server has no key to protect second-factor secrets."""
+
+
+class MfaAlreadyEnrolled(FailedPrecondition):
+    """The user has a confirmed second factor already."""
+
+
+class MfaNotEnrolled(FailedPrecondition):
+    """The user has no (pending) second factor."""
+
+
+class InvalidChallenge(Unauthenticated):
+    """The sign-in challenge is unknown, used, expired or void."""
+
+
+class InvalidSecondFactor(Unauthenticated):
+    """The TOTP or recovery code is wrong (or was used)."""
+
 BY_CODE: dict[grpc.StatusCode, type[AuthTunaError]] = {
     grpc.StatusCode.CANCELLED: Cancelled,
     grpc.StatusCode.INVALID_ARGUMENT: InvalidArgument,
@@ -249,6 +269,11 @@ BY_REASON: dict[str, type[AuthTunaError]] = {
     "SIGN_IN_RATE_LIMITED": SignInRateLimited,
     "INVALID_SESSION": InvalidSession,
     "SESSION_NOT_FOUND": SessionNotFound,
+    "MFA_NOT_CONFIGURED": MfaNotConfigured,
+    "MFA_ALREADY_ENROLLED": MfaAlreadyEnrolled,
+    "MFA_NOT_ENROLLED": MfaNotEnrolled,
+    "INVALID_CHALLENGE": InvalidChallenge,
+    "INVALID_SECOND_FACTOR": InvalidSecondFactor,
 }
 
 
