@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextvars
 import logging
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -18,6 +17,7 @@ from grpc_status import rpc_status
 from authtuna_grpc.api.errors import internal_status, to_status
 from authtuna_grpc.api.peers import peer_address
 from authtuna_grpc.api.permissions import REQUIRED_PERMISSION, is_open
+from authtuna_grpc.api.request_ids import metadata_value, request_id_for
 from authtuna_grpc.domain.caller import Caller
 from authtuna_grpc.domain.errors import DomainError, PermissionMissing
 from authtuna_grpc.services.api_tokens import Authenticator
@@ -26,34 +26,22 @@ log = logging.getLogger("authtuna_grpc.api")
 
 _caller: contextvars.ContextVar[Caller] = contextvars.ContextVar("authtuna_caller")
 
-MAX_REQUEST_ID_LENGTH = 128
-
 
 def current_caller() -> Caller:
     return _caller.get()
 
 
-def _metadata(context: grpc.aio.ServicerContext[Any, Any], key: str) -> str | None:
-    for item in context.invocation_metadata() or ():
-        if item.key == key:
-            value = item.value
-            return value if isinstance(value, str) else None
-    return None
+def established_caller() -> Caller | None:
+    """The caller of the current call, or None before (or without) authentication."""
+    return _caller.get(None)
 
 
 def _bearer(context: grpc.aio.ServicerContext[Any, Any]) -> str | None:
-    header = _metadata(context, "authorization")
+    header = metadata_value(context, "authorization")
     if header is None:
         return None
     scheme, _, token = header.strip().partition(" ")
     return token.strip() if scheme.lower() == "bearer" else None
-
-
-def _request_id(context: grpc.aio.ServicerContext[Any, Any]) -> str:
-    given = _metadata(context, "x-request-id")
-    if given and len(given) <= MAX_REQUEST_ID_LENGTH and given.isprintable() and given.isascii():
-        return given
-    return uuid.uuid4().hex
 
 
 class EdgeInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
@@ -87,7 +75,7 @@ class EdgeInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         caller = await self._authenticator.authenticate(
             _bearer(context),
             ip_address=peer_address(context.peer()),
-            request_id=_request_id(context),
+            request_id=request_id_for(context),
         )
         permission = REQUIRED_PERMISSION.get(method)
         if permission is None or not caller.has(permission):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from types import TracebackType
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from authtuna_grpc.storage import deadlines
 from authtuna_grpc.storage.api_tokens import ApiTokenRepository
 from authtuna_grpc.storage.audit_events import AuditEventRepository
 from authtuna_grpc.storage.roles import RoleRepository
@@ -13,7 +15,11 @@ from authtuna_grpc.storage.users import UserRepository
 
 
 class UnitOfWork:
-    """One connection, one transaction. Leaving without `commit()` rolls back."""
+    """One connection, one transaction. Leaving without `commit()` rolls back.
+
+    On PostgreSQL, when the current call has a deadline, every statement of the
+    transaction is limited to the time the caller has left.
+    """
 
     users: UserRepository
     audit_events: AuditEventRepository
@@ -23,10 +29,17 @@ class UnitOfWork:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._connection: AsyncConnection | None = None
+        self._timeouts = engine.dialect.name == "postgresql"
 
     async def __aenter__(self) -> UnitOfWork:
-        self._connection = await self._engine.connect()
-        await self._connection.begin()
+        self._connection = connection = await self._engine.connect()
+        try:
+            await connection.begin()
+            if self._timeouts and (milliseconds := deadlines.remaining_milliseconds()) is not None:
+                await connection.execute(text(f"SET LOCAL statement_timeout = {milliseconds:d}"))
+        except BaseException:
+            await connection.close()
+            raise
         self.users = UserRepository(self._connection)
         self.audit_events = AuditEventRepository(self._connection)
         self.api_tokens = ApiTokenRepository(self._connection)
