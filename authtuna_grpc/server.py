@@ -22,7 +22,9 @@ from authtuna_grpc.metrics import MetricsEndpoint, ServerMetrics, serve_metrics,
 from authtuna_grpc.services import clock as clocks
 from authtuna_grpc.services.api_tokens import Authenticator
 from authtuna_grpc.services.bootstrap import bootstrap_admin
+from authtuna_grpc.services.deletions import DeletionManager
 from authtuna_grpc.services.passwords import PasswordHasher
+from authtuna_grpc.services.suspensions import SuspensionManager
 from authtuna_grpc.services.user_manager import UserManager
 from authtuna_grpc.storage import migrations
 from authtuna_grpc.storage.database import create_engine
@@ -140,7 +142,12 @@ async def start_server(
         interceptors=[observability, EdgeInterceptor(Authenticator(units, clock, new_id))],
         options=server_options(settings, shared_port=worker),
     )
-    health_servicer = _add_services(server, UserManager(units, hasher, clock, new_id))
+    user_servicer = UserServicer(
+        UserManager(units, hasher, clock, new_id),
+        SuspensionManager(units, clock),
+        DeletionManager(units, clock),
+    )
+    health_servicer = _add_services(server, user_servicer)
     port = server.add_insecure_port(settings.listen)
     if port == 0:
         raise SystemExit(f"cannot listen on {settings.listen}")
@@ -153,9 +160,9 @@ async def start_server(
     return RunningServer(server, port, health_servicer, engine, hasher, metrics, endpoint)
 
 
-def _add_services(server: grpc.aio.Server, users: UserManager) -> health.aio.HealthServicer:
+def _add_services(server: grpc.aio.Server, users: UserServicer) -> health.aio.HealthServicer:
     user_service_pb2_grpc.add_UserServiceServicer_to_server(  # type: ignore[no-untyped-call]
-        UserServicer(users), server
+        users, server
     )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

@@ -2,18 +2,50 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from authtuna_api.user.v1 import user_pb2
+from authtuna_api.user.v1 import user_service_pb2 as pb
 from google.protobuf import timestamp_pb2
 
+from authtuna_grpc.domain.errors import InvalidInput
+from authtuna_grpc.domain.lifecycle import DeletedUser
 from authtuna_grpc.domain.user import User
+from authtuna_grpc.domain.user_updates import UserUpdate, user_update
+
+# The range google.protobuf.Timestamp allows: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
+_MIN_SECONDS = -62_135_596_800
+_MAX_SECONDS = 253_402_300_799
 
 
 def to_timestamp(value: datetime) -> timestamp_pb2.Timestamp:
     stamp = timestamp_pb2.Timestamp()
     stamp.FromDatetime(value)
     return stamp
+
+
+def from_timestamp(stamp: timestamp_pb2.Timestamp, field: str) -> datetime:
+    if not _MIN_SECONDS <= stamp.seconds <= _MAX_SECONDS or not 0 <= stamp.nanos <= 999_999_999:
+        raise InvalidInput.field(field, "is not a valid timestamp (years 1 to 9999)")
+    value: datetime = stamp.ToDatetime(tzinfo=UTC)
+    return value
+
+
+def to_user_update(request: pb.UpdateUserRequest) -> UserUpdate:
+    """Read only the fields the mask names, so garbage in unnamed fields never matters."""
+    paths = list(request.update_mask.paths)
+    user = request.user
+    last_login_at = None
+    if "last_login_at" in paths and user.HasField("last_login_at"):
+        last_login_at = from_timestamp(user.last_login_at, "user.last_login_at")
+    return user_update(
+        paths=paths,
+        username=user.username,
+        email=user.email,
+        email_verified=user.email_verified,
+        attributes=dict(user.attributes),
+        last_login_at=last_login_at,
+    )
 
 
 def to_proto_user(user: User) -> user_pb2.User:
@@ -35,4 +67,25 @@ def to_proto_user(user: User) -> user_pb2.User:
         message.last_login_at.CopyFrom(to_timestamp(user.last_login_at))
     if user.suspended_at is not None:
         message.suspended_at.CopyFrom(to_timestamp(user.suspended_at))
+    return message
+
+
+def to_proto_deleted_user(record: DeletedUser) -> user_pb2.DeletedUser:
+    message = user_pb2.DeletedUser(
+        id=str(record.id),
+        email=record.email,
+        username=record.username,
+        is_service_account=record.is_service_account,
+        email_verified=record.email_verified,
+        attributes=record.attributes,
+        created_at=to_timestamp(record.created_at),
+        suspension_reason=record.suspension_reason or "",
+        deleted_at=to_timestamp(record.deleted_at),
+        deleted_by=str(record.deleted_by) if record.deleted_by else "",
+        reason=record.reason or "",
+    )
+    if record.last_login_at is not None:
+        message.last_login_at.CopyFrom(to_timestamp(record.last_login_at))
+    if record.suspended_at is not None:
+        message.suspended_at.CopyFrom(to_timestamp(record.suspended_at))
     return message

@@ -20,6 +20,13 @@ STATUS_CODES: dict[type[errors.DomainError], grpc.StatusCode] = {
     errors.MissingCredentials: grpc.StatusCode.UNAUTHENTICATED,
     errors.InvalidCredentials: grpc.StatusCode.UNAUTHENTICATED,
     errors.PermissionMissing: grpc.StatusCode.PERMISSION_DENIED,
+    errors.DeletedUserNotFound: grpc.StatusCode.NOT_FOUND,
+    errors.StaleEtag: grpc.StatusCode.ABORTED,
+    errors.UserAlreadySuspended: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.UserNotSuspended: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.CannotSuspendSelf: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.CannotDeleteSelf: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.LastAdmin: grpc.StatusCode.FAILED_PRECONDITION,
 }
 
 

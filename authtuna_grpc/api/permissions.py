@@ -17,6 +17,13 @@ REQUIRED_PERMISSION: dict[str, Permission] = {
     f"{USER_SERVICE}/CreateUser": Permission.USERS_CREATE,
     f"{USER_SERVICE}/GetUser": Permission.USERS_READ,
     f"{USER_SERVICE}/ListUsers": Permission.USERS_READ,
+    f"{USER_SERVICE}/UpdateUser": Permission.USERS_UPDATE,
+    f"{USER_SERVICE}/SetPassword": Permission.USERS_SET_PASSWORD,
+    f"{USER_SERVICE}/SuspendUser": Permission.USERS_SUSPEND,
+    f"{USER_SERVICE}/UnsuspendUser": Permission.USERS_SUSPEND,
+    f"{USER_SERVICE}/DeleteUser": Permission.USERS_DELETE,
+    # The archive keeps deleted users' personal data: readable by those who may delete.
+    f"{USER_SERVICE}/GetDeletedUser": Permission.USERS_DELETE,
 }
 
 

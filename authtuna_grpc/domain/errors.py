@@ -99,3 +99,37 @@ class PermissionMissing(DomainError):
             metadata={"permission": permission},
         )
         self.permission = permission
+
+
+class DeletedUserNotFound(DomainError):
+    """No archived record with that id: the user was never deleted, or never existed."""
+
+    reason = "DELETED_USER_NOT_FOUND"
+
+
+class StaleEtag(DomainError):
+    """The user changed since the caller read it; nothing was written."""
+
+    reason = "STALE_ETAG"
+
+
+class UserAlreadySuspended(DomainError):
+    reason = "USER_ALREADY_SUSPENDED"
+
+
+class UserNotSuspended(DomainError):
+    reason = "USER_NOT_SUSPENDED"
+
+
+class CannotSuspendSelf(DomainError):
+    reason = "CANNOT_SUSPEND_SELF"
+
+
+class CannotDeleteSelf(DomainError):
+    reason = "CANNOT_DELETE_SELF"
+
+
+class LastAdmin(DomainError):
+    """The change would leave no active holder of the Admin role at the global scope."""
+
+    reason = "LAST_ADMIN"

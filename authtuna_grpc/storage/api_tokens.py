@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authtuna_grpc.storage import tables
@@ -62,3 +62,16 @@ class ApiTokenRepository:
         )
         row = (await self._connection.execute(query)).first()
         return TokenOwner(user_id=row.user_id) if row is not None else None
+
+    async def revoke_all_of(self, user_id: uuid.UUID, now: datetime) -> int:
+        """Revoke every token of the user not revoked yet; the number revoked."""
+        result = await self._connection.execute(
+            update(_t)
+            .where(_t.c.user_id == user_id, _t.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        return int(result.rowcount)
+
+    async def delete_all_of(self, user_id: uuid.UUID) -> int:
+        result = await self._connection.execute(delete(_t).where(_t.c.user_id == user_id))
+        return int(result.rowcount)

@@ -112,3 +112,39 @@ audit_event = Table(
     Index("ix_audit_event_event_type_id", "event_type", "id"),
     Index("ix_audit_event_occurred_at", "occurred_at"),
 )
+
+# Sign-in sessions. Only the SHA-256 of a session secret is stored. Password changes,
+# suspension and deletion revoke or remove a user's sessions.
+session = Table(
+    "session",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("user_id", Uuid(), ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("idle_expires_at", DateTime(timezone=True), nullable=True),
+    Column("ip_address", String(255), nullable=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+# The archive of deleted users: the profile as it was, who deleted it and why. Never the
+# password hash. No foreign keys: the user row is gone, and the deleter may be gone later.
+deleted_user = Table(
+    "deleted_user",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("email", String(254), nullable=False),
+    Column("username", String(32), nullable=False),
+    Column("is_service_account", Boolean(), nullable=False),
+    Column("email_verified", Boolean(), nullable=False),
+    Column("attributes", JSON(), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_login_at", DateTime(timezone=True), nullable=True),
+    Column("suspended_at", DateTime(timezone=True), nullable=True),
+    Column("suspension_reason", Text(), nullable=True),
+    Column("deleted_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("deleted_by", Uuid(), nullable=True),
+    Column("reason", Text(), nullable=True),
+)

@@ -10,7 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from authtuna_grpc.storage import deadlines
 from authtuna_grpc.storage.api_tokens import ApiTokenRepository
 from authtuna_grpc.storage.audit_events import AuditEventRepository
+from authtuna_grpc.storage.deleted_users import DeletedUserRepository
+from authtuna_grpc.storage.role_holders import RoleHolderRepository
 from authtuna_grpc.storage.roles import RoleRepository
+from authtuna_grpc.storage.sessions import SessionRepository
 from authtuna_grpc.storage.users import UserRepository
 
 
@@ -25,6 +28,9 @@ class UnitOfWork:
     audit_events: AuditEventRepository
     api_tokens: ApiTokenRepository
     roles: RoleRepository
+    role_holders: RoleHolderRepository
+    sessions: SessionRepository
+    deleted_users: DeletedUserRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -44,6 +50,9 @@ class UnitOfWork:
         self.audit_events = AuditEventRepository(self._connection)
         self.api_tokens = ApiTokenRepository(self._connection)
         self.roles = RoleRepository(self._connection)
+        self.role_holders = RoleHolderRepository(self._connection)
+        self.sessions = SessionRepository(self._connection)
+        self.deleted_users = DeletedUserRepository(self._connection)
         return self
 
     async def commit(self) -> None:

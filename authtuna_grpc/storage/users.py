@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import func, insert, select
+from typing import Any
+
+from sqlalchemy import ColumnElement, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authtuna_grpc.domain.user import NewUser, User, identity_key
@@ -53,12 +55,17 @@ class UserRepository:
     async def by_username(self, username: str) -> User | None:
         return await self._one(select(_t).where(_t.c.username_key == identity_key(username)))
 
-    async def email_taken(self, email: str) -> bool:
+    async def email_taken(self, email: str, *, excluding: uuid.UUID | None = None) -> bool:
+        """Whether another user (not `excluding`) has this email, case-insensitively."""
         query = select(_t.c.id).where(_t.c.email_key == identity_key(email))
+        if excluding is not None:
+            query = query.where(_t.c.id != excluding)
         return (await self._connection.execute(query)).first() is not None
 
-    async def username_taken(self, username: str) -> bool:
+    async def username_taken(self, username: str, *, excluding: uuid.UUID | None = None) -> bool:
         query = select(_t.c.id).where(_t.c.username_key == identity_key(username))
+        if excluding is not None:
+            query = query.where(_t.c.id != excluding)
         return (await self._connection.execute(query)).first() is not None
 
     async def page(self, *, after: uuid.UUID | None, skip: int, limit: int) -> list[User]:
@@ -73,6 +80,73 @@ class UserRepository:
 
     async def count(self) -> int:
         return int((await self._connection.execute(select(func.count()).select_from(_t))).scalar_one())
+
+    async def update_profile(
+        self, user_id: uuid.UUID, expected_version: int, updated: User, now: datetime
+    ) -> bool:
+        """Write the updatable fields only if the row is still at `expected_version`.
+
+        The version check is in the UPDATE itself, so of two concurrent updates from the
+        same read exactly one matches a row.
+        """
+        return await self._change(
+            _t.c.version == expected_version,
+            user_id,
+            now,
+            username=updated.username,
+            username_key=identity_key(updated.username),
+            email=updated.email,
+            email_key=identity_key(updated.email),
+            email_verified=updated.email_verified,
+            attributes=updated.attributes,
+            last_login_at=updated.last_login_at,
+        )
+
+    async def set_password_hash(self, user_id: uuid.UUID, password_hash: str, now: datetime) -> bool:
+        return await self._change(None, user_id, now, password_hash=password_hash)
+
+    async def suspend(self, user_id: uuid.UUID, reason: str, now: datetime) -> bool:
+        """Suspend an active user; False if it is not active (any more)."""
+        return await self._change(
+            _t.c.is_active.is_(True),
+            user_id,
+            now,
+            is_active=False,
+            suspended_at=now,
+            suspension_reason=reason,
+        )
+
+    async def unsuspend(self, user_id: uuid.UUID, now: datetime) -> bool:
+        """Reactivate a suspended user; False if it is not suspended (any more)."""
+        return await self._change(
+            _t.c.is_active.is_(False),
+            user_id,
+            now,
+            is_active=True,
+            suspended_at=None,
+            suspension_reason=None,
+        )
+
+    async def delete(self, user_id: uuid.UUID) -> User | None:
+        """Delete the row and return it as it was at deletion, or None if already gone."""
+        result = await self._connection.execute(delete(_t).where(_t.c.id == user_id).returning(_t))
+        row = result.first()
+        return to_user(row) if row is not None else None
+
+    async def _change(
+        self,
+        condition: ColumnElement[bool] | None,
+        user_id: uuid.UUID,
+        now: datetime,
+        **values: Any,
+    ) -> bool:
+        """One conditional UPDATE that also bumps the version (the etag) and updated_at."""
+        statement = update(_t).where(_t.c.id == user_id)
+        if condition is not None:
+            statement = statement.where(condition)
+        statement = statement.values(version=_t.c.version + 1, updated_at=now, **values)
+        result = await self._connection.execute(statement)
+        return bool(result.rowcount == 1)
 
     async def _one(self, query: object) -> User | None:
         row = (await self._connection.execute(query)).first()  # type: ignore[call-overload]

@@ -9,6 +9,7 @@ package userv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -421,11 +422,629 @@ func (x *ListUsersResponse) GetNextPageToken() string {
 	return ""
 }
 
+// Request for UpdateUser.
+type UpdateUserRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the user to change.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// New values for the fields named in update_mask; other fields are ignored.
+	User *User `protobuf:"bytes,2,opt,name=user,proto3" json:"user,omitempty"`
+	// The fields to change: any of username, email, email_verified, attributes,
+	// last_login_at. Must not be empty.
+	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,3,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	// Required: the etag of the user as last read (User.etag).
+	Etag          string `protobuf:"bytes,4,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateUserRequest) Reset() {
+	*x = UpdateUserRequest{}
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateUserRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateUserRequest) ProtoMessage() {}
+
+func (x *UpdateUserRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateUserRequest.ProtoReflect.Descriptor instead.
+func (*UpdateUserRequest) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *UpdateUserRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *UpdateUserRequest) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+func (x *UpdateUserRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+func (x *UpdateUserRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+// Response for UpdateUser.
+type UpdateUserResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The user after the update, with its new etag.
+	User          *User `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateUserResponse) Reset() {
+	*x = UpdateUserResponse{}
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateUserResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateUserResponse) ProtoMessage() {}
+
+func (x *UpdateUserResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateUserResponse.ProtoReflect.Descriptor instead.
+func (*UpdateUserResponse) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *UpdateUserResponse) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+// Request for SetPassword.
+type SetPasswordRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the user.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The new password: 8-1024 characters, not all of one character class, no control
+	// characters.
+	Password      string `protobuf:"bytes,2,opt,name=password,proto3" json:"password,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetPasswordRequest) Reset() {
+	*x = SetPasswordRequest{}
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetPasswordRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetPasswordRequest) ProtoMessage() {}
+
+func (x *SetPasswordRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetPasswordRequest.ProtoReflect.Descriptor instead.
+func (*SetPasswordRequest) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *SetPasswordRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *SetPasswordRequest) GetPassword() string {
+	if x != nil {
+		return x.Password
+	}
+	return ""
+}
+
+// Response for SetPassword.
+type SetPasswordResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The user after the change.
+	User          *User `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetPasswordResponse) Reset() {
+	*x = SetPasswordResponse{}
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetPasswordResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetPasswordResponse) ProtoMessage() {}
+
+func (x *SetPasswordResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetPasswordResponse.ProtoReflect.Descriptor instead.
+func (*SetPasswordResponse) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *SetPasswordResponse) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+// Request for SuspendUser.
+type SuspendUserRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the user to suspend.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Why: required, 1-500 characters, not blank; newlines and tabs allowed, other
+	// control characters not. Stored on the user and in the audit event.
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SuspendUserRequest) Reset() {
+	*x = SuspendUserRequest{}
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SuspendUserRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SuspendUserRequest) ProtoMessage() {}
+
+func (x *SuspendUserRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SuspendUserRequest.ProtoReflect.Descriptor instead.
+func (*SuspendUserRequest) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *SuspendUserRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *SuspendUserRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// Response for SuspendUser.
+type SuspendUserResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The suspended user.
+	User          *User `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SuspendUserResponse) Reset() {
+	*x = SuspendUserResponse{}
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SuspendUserResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SuspendUserResponse) ProtoMessage() {}
+
+func (x *SuspendUserResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SuspendUserResponse.ProtoReflect.Descriptor instead.
+func (*SuspendUserResponse) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *SuspendUserResponse) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+// Request for UnsuspendUser.
+type UnsuspendUserRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the user to reactivate.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Why: required, same rules as SuspendUserRequest.reason. Recorded in the audit event.
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnsuspendUserRequest) Reset() {
+	*x = UnsuspendUserRequest{}
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnsuspendUserRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnsuspendUserRequest) ProtoMessage() {}
+
+func (x *UnsuspendUserRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnsuspendUserRequest.ProtoReflect.Descriptor instead.
+func (*UnsuspendUserRequest) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *UnsuspendUserRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *UnsuspendUserRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// Response for UnsuspendUser.
+type UnsuspendUserResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The reactivated user.
+	User          *User `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnsuspendUserResponse) Reset() {
+	*x = UnsuspendUserResponse{}
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnsuspendUserResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnsuspendUserResponse) ProtoMessage() {}
+
+func (x *UnsuspendUserResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnsuspendUserResponse.ProtoReflect.Descriptor instead.
+func (*UnsuspendUserResponse) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *UnsuspendUserResponse) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+// Request for DeleteUser.
+type DeleteUserRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the user to delete.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Optional reason, at most 500 characters; kept in the archive and the audit event.
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteUserRequest) Reset() {
+	*x = DeleteUserRequest{}
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteUserRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteUserRequest) ProtoMessage() {}
+
+func (x *DeleteUserRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteUserRequest.ProtoReflect.Descriptor instead.
+func (*DeleteUserRequest) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *DeleteUserRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *DeleteUserRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// Response for DeleteUser.
+type DeleteUserResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The archived record of the deleted user.
+	DeletedUser   *DeletedUser `protobuf:"bytes,1,opt,name=deleted_user,json=deletedUser,proto3" json:"deleted_user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteUserResponse) Reset() {
+	*x = DeleteUserResponse{}
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteUserResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteUserResponse) ProtoMessage() {}
+
+func (x *DeleteUserResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteUserResponse.ProtoReflect.Descriptor instead.
+func (*DeleteUserResponse) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *DeleteUserResponse) GetDeletedUser() *DeletedUser {
+	if x != nil {
+		return x.DeletedUser
+	}
+	return nil
+}
+
+// Request for GetDeletedUser.
+type GetDeletedUserRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id the user had before it was deleted.
+	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetDeletedUserRequest) Reset() {
+	*x = GetDeletedUserRequest{}
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetDeletedUserRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetDeletedUserRequest) ProtoMessage() {}
+
+func (x *GetDeletedUserRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetDeletedUserRequest.ProtoReflect.Descriptor instead.
+func (*GetDeletedUserRequest) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *GetDeletedUserRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+// Response for GetDeletedUser.
+type GetDeletedUserResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The archived record.
+	DeletedUser   *DeletedUser `protobuf:"bytes,1,opt,name=deleted_user,json=deletedUser,proto3" json:"deleted_user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetDeletedUserResponse) Reset() {
+	*x = GetDeletedUserResponse{}
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetDeletedUserResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetDeletedUserResponse) ProtoMessage() {}
+
+func (x *GetDeletedUserResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetDeletedUserResponse.ProtoReflect.Descriptor instead.
+func (*GetDeletedUserResponse) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *GetDeletedUserResponse) GetDeletedUser() *DeletedUser {
+	if x != nil {
+		return x.DeletedUser
+	}
+	return nil
+}
+
 var File_authtuna_api_user_v1_user_service_proto protoreflect.FileDescriptor
 
 const file_authtuna_api_user_v1_user_service_proto_rawDesc = "" +
 	"\n" +
-	"'authtuna_api/user/v1/user_service.proto\x12\x14authtuna_api.user.v1\x1a\x1fauthtuna_api/user/v1/user.proto\"\xb2\x02\n" +
+	"'authtuna_api/user/v1/user_service.proto\x12\x14authtuna_api.user.v1\x1a\x1fauthtuna_api/user/v1/user.proto\x1a google/protobuf/field_mask.proto\"\xb2\x02\n" +
 	"\x11CreateUserRequest\x12\x14\n" +
 	"\x05email\x18\x01 \x01(\tR\x05email\x12\x1a\n" +
 	"\busername\x18\x02 \x01(\tR\busername\x12\x1f\n" +
@@ -454,12 +1073,52 @@ const file_authtuna_api_user_v1_user_service_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\"m\n" +
 	"\x11ListUsersResponse\x120\n" +
 	"\x05users\x18\x01 \x03(\v2\x1a.authtuna_api.user.v1.UserR\x05users\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xa4\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa4\x01\n" +
+	"\x11UpdateUserRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12.\n" +
+	"\x04user\x18\x02 \x01(\v2\x1a.authtuna_api.user.v1.UserR\x04user\x12;\n" +
+	"\vupdate_mask\x18\x03 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\x12\x12\n" +
+	"\x04etag\x18\x04 \x01(\tR\x04etag\"D\n" +
+	"\x12UpdateUserResponse\x12.\n" +
+	"\x04user\x18\x01 \x01(\v2\x1a.authtuna_api.user.v1.UserR\x04user\"@\n" +
+	"\x12SetPasswordRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
+	"\bpassword\x18\x02 \x01(\tR\bpassword\"E\n" +
+	"\x13SetPasswordResponse\x12.\n" +
+	"\x04user\x18\x01 \x01(\v2\x1a.authtuna_api.user.v1.UserR\x04user\"<\n" +
+	"\x12SuspendUserRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"E\n" +
+	"\x13SuspendUserResponse\x12.\n" +
+	"\x04user\x18\x01 \x01(\v2\x1a.authtuna_api.user.v1.UserR\x04user\">\n" +
+	"\x14UnsuspendUserRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"G\n" +
+	"\x15UnsuspendUserResponse\x12.\n" +
+	"\x04user\x18\x01 \x01(\v2\x1a.authtuna_api.user.v1.UserR\x04user\";\n" +
+	"\x11DeleteUserRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"Z\n" +
+	"\x12DeleteUserResponse\x12D\n" +
+	"\fdeleted_user\x18\x01 \x01(\v2!.authtuna_api.user.v1.DeletedUserR\vdeletedUser\"'\n" +
+	"\x15GetDeletedUserRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"^\n" +
+	"\x16GetDeletedUserResponse\x12D\n" +
+	"\fdeleted_user\x18\x01 \x01(\v2!.authtuna_api.user.v1.DeletedUserR\vdeletedUser2\x85\a\n" +
 	"\vUserService\x12_\n" +
 	"\n" +
 	"CreateUser\x12'.authtuna_api.user.v1.CreateUserRequest\x1a(.authtuna_api.user.v1.CreateUserResponse\x12V\n" +
 	"\aGetUser\x12$.authtuna_api.user.v1.GetUserRequest\x1a%.authtuna_api.user.v1.GetUserResponse\x12\\\n" +
-	"\tListUsers\x12&.authtuna_api.user.v1.ListUsersRequest\x1a'.authtuna_api.user.v1.ListUsersResponseB<Z:github.com/authtuna/authtuna-grpc/clients/go/userv1;userv1b\x06proto3"
+	"\tListUsers\x12&.authtuna_api.user.v1.ListUsersRequest\x1a'.authtuna_api.user.v1.ListUsersResponse\x12_\n" +
+	"\n" +
+	"UpdateUser\x12'.authtuna_api.user.v1.UpdateUserRequest\x1a(.authtuna_api.user.v1.UpdateUserResponse\x12b\n" +
+	"\vSetPassword\x12(.authtuna_api.user.v1.SetPasswordRequest\x1a).authtuna_api.user.v1.SetPasswordResponse\x12b\n" +
+	"\vSuspendUser\x12(.authtuna_api.user.v1.SuspendUserRequest\x1a).authtuna_api.user.v1.SuspendUserResponse\x12h\n" +
+	"\rUnsuspendUser\x12*.authtuna_api.user.v1.UnsuspendUserRequest\x1a+.authtuna_api.user.v1.UnsuspendUserResponse\x12_\n" +
+	"\n" +
+	"DeleteUser\x12'.authtuna_api.user.v1.DeleteUserRequest\x1a(.authtuna_api.user.v1.DeleteUserResponse\x12k\n" +
+	"\x0eGetDeletedUser\x12+.authtuna_api.user.v1.GetDeletedUserRequest\x1a,.authtuna_api.user.v1.GetDeletedUserResponseB<Z:github.com/authtuna/authtuna-grpc/clients/go/userv1;userv1b\x06proto3"
 
 var (
 	file_authtuna_api_user_v1_user_service_proto_rawDescOnce sync.Once
@@ -473,33 +1132,67 @@ func file_authtuna_api_user_v1_user_service_proto_rawDescGZIP() []byte {
 	return file_authtuna_api_user_v1_user_service_proto_rawDescData
 }
 
-var file_authtuna_api_user_v1_user_service_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_authtuna_api_user_v1_user_service_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_authtuna_api_user_v1_user_service_proto_goTypes = []any{
-	(*CreateUserRequest)(nil),  // 0: authtuna_api.user.v1.CreateUserRequest
-	(*CreateUserResponse)(nil), // 1: authtuna_api.user.v1.CreateUserResponse
-	(*GetUserRequest)(nil),     // 2: authtuna_api.user.v1.GetUserRequest
-	(*GetUserResponse)(nil),    // 3: authtuna_api.user.v1.GetUserResponse
-	(*ListUsersRequest)(nil),   // 4: authtuna_api.user.v1.ListUsersRequest
-	(*ListUsersResponse)(nil),  // 5: authtuna_api.user.v1.ListUsersResponse
-	nil,                        // 6: authtuna_api.user.v1.CreateUserRequest.AttributesEntry
-	(*User)(nil),               // 7: authtuna_api.user.v1.User
+	(*CreateUserRequest)(nil),      // 0: authtuna_api.user.v1.CreateUserRequest
+	(*CreateUserResponse)(nil),     // 1: authtuna_api.user.v1.CreateUserResponse
+	(*GetUserRequest)(nil),         // 2: authtuna_api.user.v1.GetUserRequest
+	(*GetUserResponse)(nil),        // 3: authtuna_api.user.v1.GetUserResponse
+	(*ListUsersRequest)(nil),       // 4: authtuna_api.user.v1.ListUsersRequest
+	(*ListUsersResponse)(nil),      // 5: authtuna_api.user.v1.ListUsersResponse
+	(*UpdateUserRequest)(nil),      // 6: authtuna_api.user.v1.UpdateUserRequest
+	(*UpdateUserResponse)(nil),     // 7: authtuna_api.user.v1.UpdateUserResponse
+	(*SetPasswordRequest)(nil),     // 8: authtuna_api.user.v1.SetPasswordRequest
+	(*SetPasswordResponse)(nil),    // 9: authtuna_api.user.v1.SetPasswordResponse
+	(*SuspendUserRequest)(nil),     // 10: authtuna_api.user.v1.SuspendUserRequest
+	(*SuspendUserResponse)(nil),    // 11: authtuna_api.user.v1.SuspendUserResponse
+	(*UnsuspendUserRequest)(nil),   // 12: authtuna_api.user.v1.UnsuspendUserRequest
+	(*UnsuspendUserResponse)(nil),  // 13: authtuna_api.user.v1.UnsuspendUserResponse
+	(*DeleteUserRequest)(nil),      // 14: authtuna_api.user.v1.DeleteUserRequest
+	(*DeleteUserResponse)(nil),     // 15: authtuna_api.user.v1.DeleteUserResponse
+	(*GetDeletedUserRequest)(nil),  // 16: authtuna_api.user.v1.GetDeletedUserRequest
+	(*GetDeletedUserResponse)(nil), // 17: authtuna_api.user.v1.GetDeletedUserResponse
+	nil,                            // 18: authtuna_api.user.v1.CreateUserRequest.AttributesEntry
+	(*User)(nil),                   // 19: authtuna_api.user.v1.User
+	(*fieldmaskpb.FieldMask)(nil),  // 20: google.protobuf.FieldMask
+	(*DeletedUser)(nil),            // 21: authtuna_api.user.v1.DeletedUser
 }
 var file_authtuna_api_user_v1_user_service_proto_depIdxs = []int32{
-	6, // 0: authtuna_api.user.v1.CreateUserRequest.attributes:type_name -> authtuna_api.user.v1.CreateUserRequest.AttributesEntry
-	7, // 1: authtuna_api.user.v1.CreateUserResponse.user:type_name -> authtuna_api.user.v1.User
-	7, // 2: authtuna_api.user.v1.GetUserResponse.user:type_name -> authtuna_api.user.v1.User
-	7, // 3: authtuna_api.user.v1.ListUsersResponse.users:type_name -> authtuna_api.user.v1.User
-	0, // 4: authtuna_api.user.v1.UserService.CreateUser:input_type -> authtuna_api.user.v1.CreateUserRequest
-	2, // 5: authtuna_api.user.v1.UserService.GetUser:input_type -> authtuna_api.user.v1.GetUserRequest
-	4, // 6: authtuna_api.user.v1.UserService.ListUsers:input_type -> authtuna_api.user.v1.ListUsersRequest
-	1, // 7: authtuna_api.user.v1.UserService.CreateUser:output_type -> authtuna_api.user.v1.CreateUserResponse
-	3, // 8: authtuna_api.user.v1.UserService.GetUser:output_type -> authtuna_api.user.v1.GetUserResponse
-	5, // 9: authtuna_api.user.v1.UserService.ListUsers:output_type -> authtuna_api.user.v1.ListUsersResponse
-	7, // [7:10] is the sub-list for method output_type
-	4, // [4:7] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	18, // 0: authtuna_api.user.v1.CreateUserRequest.attributes:type_name -> authtuna_api.user.v1.CreateUserRequest.AttributesEntry
+	19, // 1: authtuna_api.user.v1.CreateUserResponse.user:type_name -> authtuna_api.user.v1.User
+	19, // 2: authtuna_api.user.v1.GetUserResponse.user:type_name -> authtuna_api.user.v1.User
+	19, // 3: authtuna_api.user.v1.ListUsersResponse.users:type_name -> authtuna_api.user.v1.User
+	19, // 4: authtuna_api.user.v1.UpdateUserRequest.user:type_name -> authtuna_api.user.v1.User
+	20, // 5: authtuna_api.user.v1.UpdateUserRequest.update_mask:type_name -> google.protobuf.FieldMask
+	19, // 6: authtuna_api.user.v1.UpdateUserResponse.user:type_name -> authtuna_api.user.v1.User
+	19, // 7: authtuna_api.user.v1.SetPasswordResponse.user:type_name -> authtuna_api.user.v1.User
+	19, // 8: authtuna_api.user.v1.SuspendUserResponse.user:type_name -> authtuna_api.user.v1.User
+	19, // 9: authtuna_api.user.v1.UnsuspendUserResponse.user:type_name -> authtuna_api.user.v1.User
+	21, // 10: authtuna_api.user.v1.DeleteUserResponse.deleted_user:type_name -> authtuna_api.user.v1.DeletedUser
+	21, // 11: authtuna_api.user.v1.GetDeletedUserResponse.deleted_user:type_name -> authtuna_api.user.v1.DeletedUser
+	0,  // 12: authtuna_api.user.v1.UserService.CreateUser:input_type -> authtuna_api.user.v1.CreateUserRequest
+	2,  // 13: authtuna_api.user.v1.UserService.GetUser:input_type -> authtuna_api.user.v1.GetUserRequest
+	4,  // 14: authtuna_api.user.v1.UserService.ListUsers:input_type -> authtuna_api.user.v1.ListUsersRequest
+	6,  // 15: authtuna_api.user.v1.UserService.UpdateUser:input_type -> authtuna_api.user.v1.UpdateUserRequest
+	8,  // 16: authtuna_api.user.v1.UserService.SetPassword:input_type -> authtuna_api.user.v1.SetPasswordRequest
+	10, // 17: authtuna_api.user.v1.UserService.SuspendUser:input_type -> authtuna_api.user.v1.SuspendUserRequest
+	12, // 18: authtuna_api.user.v1.UserService.UnsuspendUser:input_type -> authtuna_api.user.v1.UnsuspendUserRequest
+	14, // 19: authtuna_api.user.v1.UserService.DeleteUser:input_type -> authtuna_api.user.v1.DeleteUserRequest
+	16, // 20: authtuna_api.user.v1.UserService.GetDeletedUser:input_type -> authtuna_api.user.v1.GetDeletedUserRequest
+	1,  // 21: authtuna_api.user.v1.UserService.CreateUser:output_type -> authtuna_api.user.v1.CreateUserResponse
+	3,  // 22: authtuna_api.user.v1.UserService.GetUser:output_type -> authtuna_api.user.v1.GetUserResponse
+	5,  // 23: authtuna_api.user.v1.UserService.ListUsers:output_type -> authtuna_api.user.v1.ListUsersResponse
+	7,  // 24: authtuna_api.user.v1.UserService.UpdateUser:output_type -> authtuna_api.user.v1.UpdateUserResponse
+	9,  // 25: authtuna_api.user.v1.UserService.SetPassword:output_type -> authtuna_api.user.v1.SetPasswordResponse
+	11, // 26: authtuna_api.user.v1.UserService.SuspendUser:output_type -> authtuna_api.user.v1.SuspendUserResponse
+	13, // 27: authtuna_api.user.v1.UserService.UnsuspendUser:output_type -> authtuna_api.user.v1.UnsuspendUserResponse
+	15, // 28: authtuna_api.user.v1.UserService.DeleteUser:output_type -> authtuna_api.user.v1.DeleteUserResponse
+	17, // 29: authtuna_api.user.v1.UserService.GetDeletedUser:output_type -> authtuna_api.user.v1.GetDeletedUserResponse
+	21, // [21:30] is the sub-list for method output_type
+	12, // [12:21] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_authtuna_api_user_v1_user_service_proto_init() }
@@ -520,7 +1213,7 @@ func file_authtuna_api_user_v1_user_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_authtuna_api_user_v1_user_service_proto_rawDesc), len(file_authtuna_api_user_v1_user_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,16 +19,23 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	UserService_CreateUser_FullMethodName = "/authtuna_api.user.v1.UserService/CreateUser"
-	UserService_GetUser_FullMethodName    = "/authtuna_api.user.v1.UserService/GetUser"
-	UserService_ListUsers_FullMethodName  = "/authtuna_api.user.v1.UserService/ListUsers"
+	UserService_CreateUser_FullMethodName     = "/authtuna_api.user.v1.UserService/CreateUser"
+	UserService_GetUser_FullMethodName        = "/authtuna_api.user.v1.UserService/GetUser"
+	UserService_ListUsers_FullMethodName      = "/authtuna_api.user.v1.UserService/ListUsers"
+	UserService_UpdateUser_FullMethodName     = "/authtuna_api.user.v1.UserService/UpdateUser"
+	UserService_SetPassword_FullMethodName    = "/authtuna_api.user.v1.UserService/SetPassword"
+	UserService_SuspendUser_FullMethodName    = "/authtuna_api.user.v1.UserService/SuspendUser"
+	UserService_UnsuspendUser_FullMethodName  = "/authtuna_api.user.v1.UserService/UnsuspendUser"
+	UserService_DeleteUser_FullMethodName     = "/authtuna_api.user.v1.UserService/DeleteUser"
+	UserService_GetDeletedUser_FullMethodName = "/authtuna_api.user.v1.UserService/GetDeletedUser"
 )
 
 // UserServiceClient is the client API for UserService service.
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// UserService manages user accounts: registration, lookup and listing.
+// UserService manages user accounts over their whole lifecycle: registration, lookup,
+// listing, updates, passwords, suspension and deletion (with an archive).
 //
 // Every RPC requires `authorization: Bearer <token>` metadata; a missing, unknown,
 // expired or revoked token fails with UNAUTHENTICATED, and a caller lacking the
@@ -58,6 +65,73 @@ type UserServiceClient interface {
 	// Errors: INVALID_ARGUMENT (negative skip, limit out of range, malformed page
 	// token, or skip together with a page token), UNAUTHENTICATED, PERMISSION_DENIED.
 	ListUsers(ctx context.Context, in *ListUsersRequest, opts ...grpc.CallOption) (*ListUsersResponse, error)
+	// Changes the fields named in `update_mask` to their values in `user`; fields not
+	// named are left alone, whatever `user` holds for them. Updatable paths: `username`,
+	// `email`, `email_verified`, `attributes` (the whole map is replaced) and
+	// `last_login_at` (unset clears it). Changing `email` to a different address also sets
+	// `email_verified` to false unless the mask names `email_verified` too. Emails and
+	// usernames obey the CreateUser rules and stay unique case-insensitively.
+	//
+	// Optimistic concurrency: `etag` is required and must be the `etag` of the user as
+	// last read; if the user changed since, nothing is written and the call fails with
+	// ABORTED (reason STALE_ETAG): read the user again and retry. An update that changes
+	// nothing returns the user as it is and writes no audit event; otherwise a USER_UPDATED
+	// audit event records each changed field's old and new value, and the returned user
+	// carries a new etag. Requires permission `users.update`.
+	//
+	// Errors: INVALID_ARGUMENT (malformed id or etag, missing etag, an empty mask, a path
+	// that is unknown or protected such as `id`, `password`, `created_at` or `is_active`,
+	// named as `update_mask.paths[i]`; a bad value, named as `user.<field>`), NOT_FOUND,
+	// ALREADY_EXISTS (email or username taken by another user), ABORTED (stale etag),
+	// UNAUTHENTICATED, PERMISSION_DENIED.
+	UpdateUser(ctx context.Context, in *UpdateUserRequest, opts ...grpc.CallOption) (*UpdateUserResponse, error)
+	// Replaces the user's password. The new password must meet the CreateUser strength
+	// rules; it is hashed with argon2id and never stored or returned in clear. In the same
+	// transaction every session of the user is revoked, so anyone signed in with the old
+	// password is signed out. API tokens are machine credentials that are not obtained
+	// with the password: they keep working (revoke them separately, or suspend the user).
+	// Writes a PASSWORD_CHANGED audit event that holds no secret.
+	// Requires permission `users.set_password`.
+	//
+	// Errors: INVALID_ARGUMENT (malformed id; a weak password, reason WEAK_PASSWORD, field
+	// `password`), NOT_FOUND, UNAUTHENTICATED, PERMISSION_DENIED.
+	SetPassword(ctx context.Context, in *SetPasswordRequest, opts ...grpc.CallOption) (*SetPasswordResponse, error)
+	// Suspends an active user: it can no longer authenticate. The suspending admin is the
+	// caller. In the same transaction all of the user's sessions and API tokens are revoked
+	// (a suspended service account's token fails with UNAUTHENTICATED on its next call; the
+	// tokens stay revoked after UnsuspendUser). Writes a USER_SUSPENDED audit event with
+	// the reason. Requires permission `users.suspend`.
+	//
+	// Errors: INVALID_ARGUMENT (malformed id; reason missing, blank, longer than 500
+	// characters or holding control characters), NOT_FOUND, FAILED_PRECONDITION (reason
+	// USER_ALREADY_SUSPENDED; CANNOT_SUSPEND_SELF; LAST_ADMIN when the user is the last
+	// active holder of the Admin role), UNAUTHENTICATED, PERMISSION_DENIED.
+	SuspendUser(ctx context.Context, in *SuspendUserRequest, opts ...grpc.CallOption) (*SuspendUserResponse, error)
+	// Reactivates a suspended user and clears its suspension. The caller is recorded as
+	// the admin. Writes a USER_UNSUSPENDED audit event with the reason.
+	// Requires permission `users.suspend`.
+	//
+	// Errors: INVALID_ARGUMENT (malformed id; reason missing, blank, too long or holding
+	// control characters), NOT_FOUND, FAILED_PRECONDITION (reason USER_NOT_SUSPENDED),
+	// UNAUTHENTICATED, PERMISSION_DENIED.
+	UnsuspendUser(ctx context.Context, in *UnsuspendUserRequest, opts ...grpc.CallOption) (*UnsuspendUserResponse, error)
+	// Deletes a user in one transaction: archives it as a DeletedUser (without its
+	// password hash), removes its sessions, API tokens and role assignments (the roles
+	// themselves and every other user's assignments stay), deletes the account and writes
+	// a USER_DELETED audit event about the deleted user's id. Audit events about the user
+	// are kept. If any step fails, nothing changes. Requires permission `users.delete`.
+	//
+	// Errors: INVALID_ARGUMENT (malformed id; reason longer than 500 characters or holding
+	// control characters), NOT_FOUND, FAILED_PRECONDITION (CANNOT_DELETE_SELF; LAST_ADMIN
+	// when the user is the last active holder of the Admin role), UNAUTHENTICATED,
+	// PERMISSION_DENIED.
+	DeleteUser(ctx context.Context, in *DeleteUserRequest, opts ...grpc.CallOption) (*DeleteUserResponse, error)
+	// Reads the archived record of a deleted user. The archive keeps personal data of
+	// deleted accounts, so it needs the same permission as deleting: `users.delete`.
+	//
+	// Errors: INVALID_ARGUMENT (malformed id), NOT_FOUND (reason DELETED_USER_NOT_FOUND),
+	// UNAUTHENTICATED, PERMISSION_DENIED.
+	GetDeletedUser(ctx context.Context, in *GetDeletedUserRequest, opts ...grpc.CallOption) (*GetDeletedUserResponse, error)
 }
 
 type userServiceClient struct {
@@ -98,11 +172,72 @@ func (c *userServiceClient) ListUsers(ctx context.Context, in *ListUsersRequest,
 	return out, nil
 }
 
+func (c *userServiceClient) UpdateUser(ctx context.Context, in *UpdateUserRequest, opts ...grpc.CallOption) (*UpdateUserResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateUserResponse)
+	err := c.cc.Invoke(ctx, UserService_UpdateUser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *userServiceClient) SetPassword(ctx context.Context, in *SetPasswordRequest, opts ...grpc.CallOption) (*SetPasswordResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetPasswordResponse)
+	err := c.cc.Invoke(ctx, UserService_SetPassword_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *userServiceClient) SuspendUser(ctx context.Context, in *SuspendUserRequest, opts ...grpc.CallOption) (*SuspendUserResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SuspendUserResponse)
+	err := c.cc.Invoke(ctx, UserService_SuspendUser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *userServiceClient) UnsuspendUser(ctx context.Context, in *UnsuspendUserRequest, opts ...grpc.CallOption) (*UnsuspendUserResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UnsuspendUserResponse)
+	err := c.cc.Invoke(ctx, UserService_UnsuspendUser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *userServiceClient) DeleteUser(ctx context.Context, in *DeleteUserRequest, opts ...grpc.CallOption) (*DeleteUserResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteUserResponse)
+	err := c.cc.Invoke(ctx, UserService_DeleteUser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *userServiceClient) GetDeletedUser(ctx context.Context, in *GetDeletedUserRequest, opts ...grpc.CallOption) (*GetDeletedUserResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetDeletedUserResponse)
+	err := c.cc.Invoke(ctx, UserService_GetDeletedUser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // UserServiceServer is the server API for UserService service.
 // All implementations must embed UnimplementedUserServiceServer
 // for forward compatibility.
 //
-// UserService manages user accounts: registration, lookup and listing.
+// UserService manages user accounts over their whole lifecycle: registration, lookup,
+// listing, updates, passwords, suspension and deletion (with an archive).
 //
 // Every RPC requires `authorization: Bearer <token>` metadata; a missing, unknown,
 // expired or revoked token fails with UNAUTHENTICATED, and a caller lacking the
@@ -132,6 +267,73 @@ type UserServiceServer interface {
 	// Errors: INVALID_ARGUMENT (negative skip, limit out of range, malformed page
 	// token, or skip together with a page token), UNAUTHENTICATED, PERMISSION_DENIED.
 	ListUsers(context.Context, *ListUsersRequest) (*ListUsersResponse, error)
+	// Changes the fields named in `update_mask` to their values in `user`; fields not
+	// named are left alone, whatever `user` holds for them. Updatable paths: `username`,
+	// `email`, `email_verified`, `attributes` (the whole map is replaced) and
+	// `last_login_at` (unset clears it). Changing `email` to a different address also sets
+	// `email_verified` to false unless the mask names `email_verified` too. Emails and
+	// usernames obey the CreateUser rules and stay unique case-insensitively.
+	//
+	// Optimistic concurrency: `etag` is required and must be the `etag` of the user as
+	// last read; if the user changed since, nothing is written and the call fails with
+	// ABORTED (reason STALE_ETAG): read the user again and retry. An update that changes
+	// nothing returns the user as it is and writes no audit event; otherwise a USER_UPDATED
+	// audit event records each changed field's old and new value, and the returned user
+	// carries a new etag. Requires permission `users.update`.
+	//
+	// Errors: INVALID_ARGUMENT (malformed id or etag, missing etag, an empty mask, a path
+	// that is unknown or protected such as `id`, `password`, `created_at` or `is_active`,
+	// named as `update_mask.paths[i]`; a bad value, named as `user.<field>`), NOT_FOUND,
+	// ALREADY_EXISTS (email or username taken by another user), ABORTED (stale etag),
+	// UNAUTHENTICATED, PERMISSION_DENIED.
+	UpdateUser(context.Context, *UpdateUserRequest) (*UpdateUserResponse, error)
+	// Replaces the user's password. The new password must meet the CreateUser strength
+	// rules; it is hashed with argon2id and never stored or returned in clear. In the same
+	// transaction every session of the user is revoked, so anyone signed in with the old
+	// password is signed out. API tokens are machine credentials that are not obtained
+	// with the password: they keep working (revoke them separately, or suspend the user).
+	// Writes a PASSWORD_CHANGED audit event that holds no secret.
+	// Requires permission `users.set_password`.
+	//
+	// Errors: INVALID_ARGUMENT (malformed id; a weak password, reason WEAK_PASSWORD, field
+	// `password`), NOT_FOUND, UNAUTHENTICATED, PERMISSION_DENIED.
+	SetPassword(context.Context, *SetPasswordRequest) (*SetPasswordResponse, error)
+	// Suspends an active user: it can no longer authenticate. The suspending admin is the
+	// caller. In the same transaction all of the user's sessions and API tokens are revoked
+	// (a suspended service account's token fails with UNAUTHENTICATED on its next call; the
+	// tokens stay revoked after UnsuspendUser). Writes a USER_SUSPENDED audit event with
+	// the reason. Requires permission `users.suspend`.
+	//
+	// Errors: INVALID_ARGUMENT (malformed id; reason missing, blank, longer than 500
+	// characters or holding control characters), NOT_FOUND, FAILED_PRECONDITION (reason
+	// USER_ALREADY_SUSPENDED; CANNOT_SUSPEND_SELF; LAST_ADMIN when the user is the last
+	// active holder of the Admin role), UNAUTHENTICATED, PERMISSION_DENIED.
+	SuspendUser(context.Context, *SuspendUserRequest) (*SuspendUserResponse, error)
+	// Reactivates a suspended user and clears its suspension. The caller is recorded as
+	// the admin. Writes a USER_UNSUSPENDED audit event with the reason.
+	// Requires permission `users.suspend`.
+	//
+	// Errors: INVALID_ARGUMENT (malformed id; reason missing, blank, too long or holding
+	// control characters), NOT_FOUND, FAILED_PRECONDITION (reason USER_NOT_SUSPENDED),
+	// UNAUTHENTICATED, PERMISSION_DENIED.
+	UnsuspendUser(context.Context, *UnsuspendUserRequest) (*UnsuspendUserResponse, error)
+	// Deletes a user in one transaction: archives it as a DeletedUser (without its
+	// password hash), removes its sessions, API tokens and role assignments (the roles
+	// themselves and every other user's assignments stay), deletes the account and writes
+	// a USER_DELETED audit event about the deleted user's id. Audit events about the user
+	// are kept. If any step fails, nothing changes. Requires permission `users.delete`.
+	//
+	// Errors: INVALID_ARGUMENT (malformed id; reason longer than 500 characters or holding
+	// control characters), NOT_FOUND, FAILED_PRECONDITION (CANNOT_DELETE_SELF; LAST_ADMIN
+	// when the user is the last active holder of the Admin role), UNAUTHENTICATED,
+	// PERMISSION_DENIED.
+	DeleteUser(context.Context, *DeleteUserRequest) (*DeleteUserResponse, error)
+	// Reads the archived record of a deleted user. The archive keeps personal data of
+	// deleted accounts, so it needs the same permission as deleting: `users.delete`.
+	//
+	// Errors: INVALID_ARGUMENT (malformed id), NOT_FOUND (reason DELETED_USER_NOT_FOUND),
+	// UNAUTHENTICATED, PERMISSION_DENIED.
+	GetDeletedUser(context.Context, *GetDeletedUserRequest) (*GetDeletedUserResponse, error)
 	mustEmbedUnimplementedUserServiceServer()
 }
 
@@ -150,6 +352,24 @@ func (UnimplementedUserServiceServer) GetUser(context.Context, *GetUserRequest) 
 }
 func (UnimplementedUserServiceServer) ListUsers(context.Context, *ListUsersRequest) (*ListUsersResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListUsers not implemented")
+}
+func (UnimplementedUserServiceServer) UpdateUser(context.Context, *UpdateUserRequest) (*UpdateUserResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateUser not implemented")
+}
+func (UnimplementedUserServiceServer) SetPassword(context.Context, *SetPasswordRequest) (*SetPasswordResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetPassword not implemented")
+}
+func (UnimplementedUserServiceServer) SuspendUser(context.Context, *SuspendUserRequest) (*SuspendUserResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SuspendUser not implemented")
+}
+func (UnimplementedUserServiceServer) UnsuspendUser(context.Context, *UnsuspendUserRequest) (*UnsuspendUserResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UnsuspendUser not implemented")
+}
+func (UnimplementedUserServiceServer) DeleteUser(context.Context, *DeleteUserRequest) (*DeleteUserResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteUser not implemented")
+}
+func (UnimplementedUserServiceServer) GetDeletedUser(context.Context, *GetDeletedUserRequest) (*GetDeletedUserResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetDeletedUser not implemented")
 }
 func (UnimplementedUserServiceServer) mustEmbedUnimplementedUserServiceServer() {}
 func (UnimplementedUserServiceServer) testEmbeddedByValue()                     {}
@@ -226,6 +446,114 @@ func _UserService_ListUsers_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _UserService_UpdateUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateUserRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(UserServiceServer).UpdateUser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: UserService_UpdateUser_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(UserServiceServer).UpdateUser(ctx, req.(*UpdateUserRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _UserService_SetPassword_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetPasswordRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(UserServiceServer).SetPassword(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: UserService_SetPassword_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(UserServiceServer).SetPassword(ctx, req.(*SetPasswordRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _UserService_SuspendUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SuspendUserRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(UserServiceServer).SuspendUser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: UserService_SuspendUser_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(UserServiceServer).SuspendUser(ctx, req.(*SuspendUserRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _UserService_UnsuspendUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UnsuspendUserRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(UserServiceServer).UnsuspendUser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: UserService_UnsuspendUser_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(UserServiceServer).UnsuspendUser(ctx, req.(*UnsuspendUserRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _UserService_DeleteUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteUserRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(UserServiceServer).DeleteUser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: UserService_DeleteUser_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(UserServiceServer).DeleteUser(ctx, req.(*DeleteUserRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _UserService_GetDeletedUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetDeletedUserRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(UserServiceServer).GetDeletedUser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: UserService_GetDeletedUser_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(UserServiceServer).GetDeletedUser(ctx, req.(*GetDeletedUserRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // UserService_ServiceDesc is the grpc.ServiceDesc for UserService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -244,6 +572,30 @@ var UserService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListUsers",
 			Handler:    _UserService_ListUsers_Handler,
+		},
+		{
+			MethodName: "UpdateUser",
+			Handler:    _UserService_UpdateUser_Handler,
+		},
+		{
+			MethodName: "SetPassword",
+			Handler:    _UserService_SetPassword_Handler,
+		},
+		{
+			MethodName: "SuspendUser",
+			Handler:    _UserService_SuspendUser_Handler,
+		},
+		{
+			MethodName: "UnsuspendUser",
+			Handler:    _UserService_UnsuspendUser_Handler,
+		},
+		{
+			MethodName: "DeleteUser",
+			Handler:    _UserService_DeleteUser_Handler,
+		},
+		{
+			MethodName: "GetDeletedUser",
+			Handler:    _UserService_GetDeletedUser_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
