@@ -9,55 +9,34 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import types
 import typing
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
 from pydantic.fields import FieldInfo
 
 from authtuna_grpc.config import InvalidSettings, Settings, env_name, load_settings
 from authtuna_grpc.logs import configure_logging
-
-SEQUENCE_TYPES = (list, tuple, set, frozenset)
-
-
-def _unwrap(annotation: Any) -> Any:
-    """`X | None` → X."""
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        kinds = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return kinds[0] if len(kinds) == 1 else annotation
-    return annotation
-
-
-def is_secret(field: FieldInfo) -> bool:
-    return _unwrap(field.annotation) is SecretStr
-
-
-def default_text(field: FieldInfo) -> str:
-    default = field.get_default(call_default_factory=True)
-    if default is None or default == "":
-        return "unset"
-    if isinstance(default, bool):
-        return "on" if default else "off"
-    if isinstance(default, SEQUENCE_TYPES):
-        return ",".join(str(item) for item in default) or "empty"
-    return str(default)
-
+from authtuna_grpc.settings_reference import (
+    default_text,
+    flag_name,
+    is_secret,
+    is_sequence,
+    unwrap,
+)
 
 def _metavar(name: str, field: FieldInfo) -> str:
-    kind = _unwrap(field.annotation)
+    kind = unwrap(field.annotation)
     if typing.get_origin(kind) is typing.Literal:
         return "{" + ",".join(str(choice) for choice in typing.get_args(kind)) + "}"
-    if typing.get_origin(kind) in SEQUENCE_TYPES:
+    if is_sequence(field):
         return "A,B,…"
     return {int: "N", float: "SECONDS"}.get(kind, name.rpartition("_")[2].upper())
 
 
 def _parse(field: FieldInfo) -> Callable[[str], Any]:
-    if typing.get_origin(_unwrap(field.annotation)) in SEQUENCE_TYPES:
+    if is_sequence(field):
         return lambda value: [item.strip() for item in value.split(",") if item.strip()]
     return str  # pydantic converts and validates, naming the setting when it fails
 
@@ -69,10 +48,10 @@ def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
     for name, field in Settings.model_fields.items():
         if is_secret(field):
             continue
-        flag = "--" + name.replace("_", "-")
+        flag = flag_name(name)
         text = f"{field.description} [{env_name(name)}; default: {default_text(field)}]"
         text = text.replace("%", "%%")
-        if _unwrap(field.annotation) is bool:
+        if unwrap(field.annotation) is bool:
             group.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, help=text)
         else:
             group.add_argument(flag, dest=name, metavar=_metavar(name, field), type=_parse(field), help=text)

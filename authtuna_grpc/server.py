@@ -124,17 +124,17 @@ async def start_server(
     """Serve `settings`. A worker shares its port with its siblings, leaves migrations and
     bootstrap to its supervisor, and leaves the metrics endpoint to it too."""
     engine = create_database_engine(settings)
+    metrics = ServerMetrics() if settings.metrics_listen else None
+    if metrics is not None:
+        metrics.watch_pool(engine)
     if not worker:
         await prepare_storage(settings, engine, clock, new_id)
     units = UnitOfWorkFactory(engine)
-    metrics = ServerMetrics() if settings.metrics_listen else None
     hasher = PasswordHasher(
         settings.argon2,
         workers=settings.hash_workers or None,
         observer=metrics.observe_hash_load if metrics else None,
     )
-    if metrics is not None:
-        metrics.watch_pool(engine)
     observability = ObservabilityInterceptor(
         metrics, max_concurrent_rpcs=settings.max_concurrent_rpcs, access_log=settings.access_log
     )
