@@ -31,13 +31,22 @@ QUICK_EXITS_ALLOWED = 3
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
-def _run_worker(settings: Settings, index: int) -> None:
+def _run_worker(settings: Settings, index: int, supervisor: int) -> None:
     from authtuna_grpc.logs import configure_logging
     from authtuna_grpc.server import serve
 
     configure_logging(settings.log_level, settings.log_format)
+    threading.Thread(target=_stop_when_orphaned, args=(supervisor,), daemon=True).start()
     log.info("worker %d started", index)
     asyncio.run(serve(settings, worker=True))
+
+
+def _stop_when_orphaned(supervisor: int) -> None:
+    """A worker whose supervisor died (even by SIGKILL) stops gracefully on its own."""
+    while os.getppid() == supervisor:
+        time.sleep(1.0)
+    log.warning("the supervisor (pid %d) is gone; stopping", supervisor)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 async def _prepare(settings: Settings) -> None:
@@ -62,7 +71,9 @@ class Supervisor:
 
     def start(self, index: int) -> None:
         process = self._context.Process(
-            target=_run_worker, args=(self._settings, index), name=f"authtuna-worker-{index}"
+            target=_run_worker,
+            args=(self._settings, index, os.getpid()),
+            name=f"authtuna-worker-{index}",
         )
         process.start()
         self._workers[index] = process
@@ -127,7 +138,7 @@ def supervise(settings: Settings) -> int:
     try:
         for index in range(settings.workers):
             supervisor.start(index)
-        log.info("authtuna-grpc serving on %s with %d workers", settings.listen, settings.workers)
+        log.info("started %d workers serving %s", settings.workers, settings.listen)
         while healthy and not supervisor.stopping.wait(0.5):
             healthy = supervisor.replace_dead()
         if not healthy:
