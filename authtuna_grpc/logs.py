@@ -52,7 +52,9 @@ def configure_logging(level: str, form: str) -> None:
     for existing in list(root.handlers):
         root.removeHandler(existing)
     root.addHandler(handler)
-    root.setLevel(level)
-    # Libraries that would otherwise log SQL or migration chatter at DEBUG/INFO.
-    for name in ("alembic", "sqlalchemy", "asyncio"):
-        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    # The level applies to this service's own loggers. Libraries log warnings and errors
+    # only: at DEBUG some of them (aiosqlite, SQLAlchemy) write statement parameters,
+    # which include password hashes and token digests.
+    own = logging.getLevelName(level)
+    root.setLevel(max(logging.WARNING, own))
+    logging.getLogger("authtuna_grpc").setLevel(own)
