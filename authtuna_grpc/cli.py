@@ -1,7 +1,7 @@
-"""Command line: `authtuna-grpc serve`, `migrate` and `health`.
+"""Command line: `authtuna-grpc serve`, `migrate`, `health`, `token` and `identity`.
 
-Every setting of config.Settings is a flag of each command, built from the field
-itself, so a new setting needs no change here.
+Every setting of config.Settings is a flag of serve, migrate and health, built from the
+field itself, so a new setting needs no change here.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic.fields import FieldInfo
 
+from authtuna_grpc import credential_commands
 from authtuna_grpc.config import InvalidSettings, Settings, env_name, load_settings
 from authtuna_grpc.logs import configure_logging
 from authtuna_grpc.settings_reference import (
@@ -95,6 +96,7 @@ def _parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         _add_setting_flags(command)
+    credential_commands.add_parsers(commands)
     return parser
 
 
@@ -106,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if (value := getattr(args, name, None)) is not None
     }
     try:
-        settings = load_settings(flags, args.config)
+        settings = load_settings(flags, getattr(args, "config", None))
     except InvalidSettings as error:
         for problem in error.problems:
             print(f"authtuna-grpc: {problem}", file=sys.stderr)
@@ -118,6 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from authtuna_grpc.health_check import check
 
         return check(settings.listen)
+    if args.command in credential_commands.COMMANDS:
+        return asyncio.run(credential_commands.run(args, settings))
     asyncio.run(_migrate(settings))
     return 0
 

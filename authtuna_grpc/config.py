@@ -6,13 +6,20 @@ docs/configuration.md lists them (a test keeps the page in step with this class)
 
 from __future__ import annotations
 
+import ipaddress
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, DotEnvSettingsSource, EnvSettingsSource, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    EnvSettingsSource,
+    NoDecode,
+    SettingsConfigDict,
+)
 
 from authtuna_grpc.services.passwords import Argon2Parameters
 
@@ -104,6 +111,22 @@ class Settings(BaseSettings):
         default=10.0, ge=0, le=600, description="How long in-flight calls may finish on SIGTERM."
     )
 
+    # --- Who is calling: proxies and TLS (docs/authorization.md) ---
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="Comma-separated CIDRs (or addresses) of proxies whose x-forwarded-for "
+        "is believed; empty: the caller's IP is always the gRPC peer.",
+    )
+    tls_cert: Path | None = Field(
+        default=None, description="PEM certificate chain to serve TLS with (needs tls_key)."
+    )
+    tls_key: Path | None = Field(default=None, description="PEM private key of tls_cert.")
+    tls_client_ca: Path | None = Field(
+        default=None,
+        description="PEM CA bundle: when set, every client must present a certificate it "
+        "signed, and a certificate bound to a service account authenticates without a token.",
+    )
+
     @field_validator("listen")
     @classmethod
     def _listen_has_port(cls, value: str) -> str:
@@ -132,6 +155,35 @@ class Settings(BaseSettings):
         if value > 1 and str(info.data.get("listen", "")).endswith(":0"):
             raise ValueError("more than one worker needs a fixed port in listen")
         return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=True)
+            except ValueError as error:
+                raise ValueError(f"{entry!r} is not a CIDR such as 10.0.0.0/8: {error}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _tls_is_complete(self) -> Self:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key must be set together")
+        if self.tls_client_ca is not None and self.tls_cert is None:
+            raise ValueError("tls_client_ca requires tls_cert and tls_key")
+        return self
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(entry) for entry in self.trusted_proxies)
 
     @property
     def argon2(self) -> Argon2Parameters:
@@ -177,7 +229,8 @@ def load_settings(flags: Mapping[str, Any], file: Path | None = None) -> Setting
     except ValidationError as error:
         problems = []
         for problem in error.errors():
-            where = _origin(str(problem["loc"][0]), flags, from_env, file)
+            # A rule across several settings has no single name; its message names them.
+            where = _origin(str(problem["loc"][0]), flags, from_env, file) if problem["loc"] else "settings"
             message = problem["msg"].removeprefix("Value error, ")
             problems.append(f"invalid setting {where}: {message}")
         raise InvalidSettings(problems) from None

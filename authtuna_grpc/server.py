@@ -7,23 +7,36 @@ import logging
 import signal
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
-from authtuna_api.user.v1 import user_service_pb2, user_service_pb2_grpc
+from authtuna_api.user.v1 import (
+    api_token_service_pb2,
+    api_token_service_pb2_grpc,
+    role_service_pb2,
+    role_service_pb2_grpc,
+    user_service_pb2,
+    user_service_pb2_grpc,
+)
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from authtuna_grpc.api.api_token_servicer import ApiTokenServicer
 from authtuna_grpc.api.interceptors import EdgeInterceptor
 from authtuna_grpc.api.observability import ObservabilityInterceptor
+from authtuna_grpc.api.role_servicer import RoleServicer
 from authtuna_grpc.api.user_servicer import UserServicer
 from authtuna_grpc.config import Settings
 from authtuna_grpc.metrics import MetricsEndpoint, ServerMetrics, serve_metrics, single_process_registry
+from authtuna_grpc.server_options import server_options
 from authtuna_grpc.services import clock as clocks
+from authtuna_grpc.services.api_token_manager import ApiTokenManager
 from authtuna_grpc.services.api_tokens import Authenticator
 from authtuna_grpc.services.bootstrap import bootstrap_admin
 from authtuna_grpc.services.deletions import DeletionManager
 from authtuna_grpc.services.passwords import PasswordHasher
+from authtuna_grpc.services.role_manager import RoleManager
 from authtuna_grpc.services.suspensions import SuspensionManager
 from authtuna_grpc.services.user_manager import UserManager
 from authtuna_grpc.storage import migrations
@@ -33,6 +46,9 @@ from authtuna_grpc.storage.unit_of_work import UnitOfWorkFactory
 log = logging.getLogger("authtuna_grpc")
 
 USER_SERVICE_NAME = user_service_pb2.DESCRIPTOR.services_by_name["UserService"].full_name
+ROLE_SERVICE_NAME = role_service_pb2.DESCRIPTOR.services_by_name["RoleService"].full_name
+API_TOKEN_SERVICE_NAME = api_token_service_pb2.DESCRIPTOR.services_by_name["ApiTokenService"].full_name
+SERVICE_NAMES = (USER_SERVICE_NAME, ROLE_SERVICE_NAME, API_TOKEN_SERVICE_NAME)
 
 
 @dataclass
@@ -68,35 +84,6 @@ async def prepare_database(engine: AsyncEngine) -> None:
     await migrations.upgrade(engine)
 
 
-def _milliseconds(seconds: float) -> int:
-    return int(seconds * 1000)
-
-
-def server_options(settings: Settings, *, shared_port: bool) -> list[tuple[str, int]]:
-    """Message size, keepalive and connection-age policy as gRPC channel arguments."""
-    options = [
-        ("grpc.max_receive_message_length", settings.max_message_bytes),
-        ("grpc.max_send_message_length", settings.max_message_bytes),
-        ("grpc.keepalive_time_ms", _milliseconds(settings.keepalive_time_seconds)),
-        ("grpc.keepalive_timeout_ms", _milliseconds(settings.keepalive_timeout_seconds)),
-        ("grpc.keepalive_permit_without_calls", 1),
-        (
-            "grpc.http2.min_recv_ping_interval_without_data_ms",
-            _milliseconds(settings.keepalive_min_client_interval_seconds),
-        ),
-        ("grpc.http2.max_ping_strikes", 2),
-        # Off for a single process, so a second server on a taken port fails to start
-        # instead of silently sharing it.
-        ("grpc.so_reuseport", 1 if shared_port else 0),
-    ]
-    if settings.max_connection_idle_seconds:
-        options.append(("grpc.max_connection_idle_ms", _milliseconds(settings.max_connection_idle_seconds)))
-    if settings.max_connection_age_seconds:
-        options.append(("grpc.max_connection_age_ms", _milliseconds(settings.max_connection_age_seconds)))
-        options.append(("grpc.max_connection_age_grace_ms", _milliseconds(settings.shutdown_grace_seconds)))
-    return options
-
-
 async def prepare_storage(
     settings: Settings, engine: AsyncEngine, clock: clocks.Clock, new_id: clocks.IdFactory
 ) -> None:
@@ -121,8 +108,8 @@ async def start_server(
     new_id: clocks.IdFactory = clocks.new_id,
     worker: bool = False,
 ) -> RunningServer:
-    """Serve `settings`. A worker shares its port with its siblings, leaves migrations and
-    bootstrap to its supervisor, and leaves the metrics endpoint to it too."""
+    """Serve `settings`. A worker shares its port with its siblings and leaves migrations,
+    bootstrap and the metrics endpoint to its supervisor (workers.py)."""
     engine = create_database_engine(settings)
     metrics = ServerMetrics() if settings.metrics_listen else None
     if metrics is not None:
@@ -135,41 +122,82 @@ async def start_server(
         workers=settings.hash_workers or None,
         observer=metrics.observe_hash_load if metrics else None,
     )
+    # Outermost first: the limit, deadline, metrics and access log see every call,
+    # including those the edge refuses.
     observability = ObservabilityInterceptor(
         metrics, max_concurrent_rpcs=settings.max_concurrent_rpcs, access_log=settings.access_log
     )
-    server = grpc.aio.server(
-        interceptors=[observability, EdgeInterceptor(Authenticator(units, clock, new_id))],
-        options=server_options(settings, shared_port=worker),
+    edge = EdgeInterceptor(
+        Authenticator(units, clock, new_id),
+        trusted_proxies=settings.trusted_proxy_networks,
+        client_certificates=settings.tls_client_ca is not None,
     )
+    server = grpc.aio.server(
+        interceptors=[observability, edge], options=server_options(settings, shared_port=worker)
+    )
+    _add_services(server, units, hasher, clock, new_id)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+    )
+    port = _listen(server, settings)
+    endpoint = None
+    if metrics is not None and not worker:
+        endpoint = serve_metrics(settings.metrics_listen, single_process_registry(metrics))
+    await server.start()
+    for service in ("", *SERVICE_NAMES):
+        await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
+    return RunningServer(server, port, health_servicer, engine, hasher, metrics, endpoint)
+
+
+def _add_services(
+    server: grpc.aio.Server,
+    units: UnitOfWorkFactory,
+    hasher: PasswordHasher,
+    clock: clocks.Clock,
+    new_id: clocks.IdFactory,
+) -> None:
+    """The servicers of SERVICE_NAMES, each over its manager."""
     user_servicer = UserServicer(
         UserManager(units, hasher, clock, new_id),
         SuspensionManager(units, clock),
         DeletionManager(units, clock),
     )
-    health_servicer = _add_services(server, user_servicer)
-    port = server.add_insecure_port(settings.listen)
+    user_service_pb2_grpc.add_UserServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        user_servicer, server
+    )
+    role_service_pb2_grpc.add_RoleServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        RoleServicer(RoleManager(units, clock, new_id)), server
+    )
+    api_token_service_pb2_grpc.add_ApiTokenServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        ApiTokenServicer(ApiTokenManager(units, clock, new_id)), server
+    )
+
+
+def _listen(server: grpc.aio.Server, settings: Settings) -> int:
+    """Bind plaintext, TLS, or TLS requiring client certificates, as configured."""
+    port: int
+    if settings.tls_cert is None or settings.tls_key is None:
+        port = server.add_insecure_port(settings.listen)
+    else:
+        client_ca = _read(settings.tls_client_ca) if settings.tls_client_ca else None
+        credentials = grpc.ssl_server_credentials(
+            [(_read(settings.tls_key), _read(settings.tls_cert))],
+            root_certificates=client_ca,
+            require_client_auth=client_ca is not None,
+        )
+        port = server.add_secure_port(settings.listen, credentials)
     if port == 0:
         raise SystemExit(f"cannot listen on {settings.listen}")
-    endpoint = None
-    if metrics is not None and not worker:
-        endpoint = serve_metrics(settings.metrics_listen, single_process_registry(metrics))
-    await server.start()
-    for service in ("", USER_SERVICE_NAME):
-        await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
-    return RunningServer(server, port, health_servicer, engine, hasher, metrics, endpoint)
+    return port
 
 
-def _add_services(server: grpc.aio.Server, users: UserServicer) -> health.aio.HealthServicer:
-    user_service_pb2_grpc.add_UserServiceServicer_to_server(  # type: ignore[no-untyped-call]
-        users, server
-    )
-    health_servicer = health.aio.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable_server_reflection(
-        (USER_SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server
-    )
-    return health_servicer
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise SystemExit(f"cannot read {path}: {error.strerror}") from None
 
 
 async def serve(settings: Settings, *, worker: bool = False) -> None:

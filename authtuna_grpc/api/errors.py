@@ -27,6 +27,18 @@ STATUS_CODES: dict[type[errors.DomainError], grpc.StatusCode] = {
     errors.CannotSuspendSelf: grpc.StatusCode.FAILED_PRECONDITION,
     errors.CannotDeleteSelf: grpc.StatusCode.FAILED_PRECONDITION,
     errors.LastAdmin: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.PrivilegeEscalation: grpc.StatusCode.PERMISSION_DENIED,
+    errors.RoleNotFound: grpc.StatusCode.NOT_FOUND,
+    errors.RoleAlreadyExists: grpc.StatusCode.ALREADY_EXISTS,
+    errors.BuiltinRoleProtected: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.RoleInUse: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.RoleAlreadyAssigned: grpc.StatusCode.ALREADY_EXISTS,
+    errors.AssignmentNotFound: grpc.StatusCode.NOT_FOUND,
+    errors.ApiTokenNotFound: grpc.StatusCode.NOT_FOUND,
+    errors.ApiTokenAlreadyRevoked: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.NotAServiceAccount: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.ServiceIdentityAlreadyBound: grpc.StatusCode.ALREADY_EXISTS,
+    errors.ServiceIdentityNotFound: grpc.StatusCode.NOT_FOUND,
 }
 
 

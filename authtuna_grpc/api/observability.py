@@ -25,7 +25,7 @@ from authtuna_grpc.api.errors import ERROR_DOMAIN
 from authtuna_grpc.api.interceptors import established_caller
 from authtuna_grpc.api.peers import peer_address
 from authtuna_grpc.api.permissions import is_open
-from authtuna_grpc.api.request_ids import request_id_for
+from authtuna_grpc.api.request_ids import REQUEST_ID_KEY, request_id_for
 from authtuna_grpc.logs import ACCESS_LOGGER
 from authtuna_grpc.metrics import ServerMetrics
 from authtuna_grpc.storage import deadlines
@@ -156,7 +156,9 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc
 
     async def _admit(self, rpc: _Rpc, context: Context) -> None:
         if rpc.limited and self._limit and self._active > self._limit:
-            await context.abort_with_status(rpc_status.to_status(overloaded_status(self._limit)))
+            rich = rpc_status.to_status(overloaded_status(self._limit))
+            trailing = (*rich.trailing_metadata, (REQUEST_ID_KEY, request_id_for(context)))
+            await context.abort(rich.code, rich.details, trailing)
 
     def _end(self, rpc: _Rpc, context: Context, started: float, error: BaseException | None) -> None:
         if rpc.limited:

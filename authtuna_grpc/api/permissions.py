@@ -1,10 +1,17 @@
-"""Which permission each RPC needs: one declarative table, kept exhaustive by a test."""
+"""Which permission each RPC needs: one declarative table, kept exhaustive by a test.
+
+A caller's permissions are those of the roles it holds at the global scope; roles held
+at other scopes ("project:web-app") never count here (see docs/authorization.md).
+"""
 
 from __future__ import annotations
 
 from authtuna_grpc.domain.caller import Permission
 
-USER_SERVICE = "/authtuna_api.user.v1.UserService"
+PACKAGE = "/authtuna_api.user.v1"
+USER_SERVICE = f"{PACKAGE}.UserService"
+ROLE_SERVICE = f"{PACKAGE}.RoleService"
+API_TOKEN_SERVICE = f"{PACKAGE}.ApiTokenService"
 
 # Services anyone may call without a token: health probes and reflection for grpcurl.
 OPEN_SERVICE_PREFIXES = (
@@ -24,6 +31,17 @@ REQUIRED_PERMISSION: dict[str, Permission] = {
     f"{USER_SERVICE}/DeleteUser": Permission.USERS_DELETE,
     # The archive keeps deleted users' personal data: readable by those who may delete.
     f"{USER_SERVICE}/GetDeletedUser": Permission.USERS_DELETE,
+    f"{ROLE_SERVICE}/CreateRole": Permission.ROLES_MANAGE,
+    # Reading roles and who holds them is reading account data, as GetUser with
+    # with_relations already is: users.read, so Auditors and UserManagers can.
+    f"{ROLE_SERVICE}/ListRoles": Permission.USERS_READ,
+    f"{ROLE_SERVICE}/DeleteRole": Permission.ROLES_MANAGE,
+    f"{ROLE_SERVICE}/AssignRole": Permission.ROLES_MANAGE,
+    f"{ROLE_SERVICE}/RevokeRole": Permission.ROLES_MANAGE,
+    f"{ROLE_SERVICE}/ListRoleAssignments": Permission.USERS_READ,
+    f"{API_TOKEN_SERVICE}/CreateApiToken": Permission.TOKENS_MANAGE,
+    f"{API_TOKEN_SERVICE}/ListApiTokens": Permission.TOKENS_MANAGE,
+    f"{API_TOKEN_SERVICE}/RevokeApiToken": Permission.TOKENS_MANAGE,
 }
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import grpc
 
 MAX_REQUEST_ID_LENGTH = 128
+REQUEST_ID_KEY = "x-request-id"
 
 _request_id: contextvars.ContextVar[tuple[object, str]] = contextvars.ContextVar(
     "authtuna_request_id"
@@ -31,7 +32,7 @@ def request_id_for(context: grpc.aio.ServicerContext[Any, Any]) -> str:
     known = _request_id.get(None)
     if known is not None and known[0] is context:
         return known[1]
-    given = metadata_value(context, "x-request-id")
+    given = metadata_value(context, REQUEST_ID_KEY)
     if given and len(given) <= MAX_REQUEST_ID_LENGTH and given.isprintable() and given.isascii():
         request_id = given
     else:

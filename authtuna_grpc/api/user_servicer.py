@@ -42,6 +42,9 @@ class UserServicer(user_service_pb2_grpc.UserServiceServicer):
         kind = request.WhichOneof("lookup")
         if kind is None:
             raise InvalidInput.field("lookup", "set one of id, email or username")
+        if request.with_relations:
+            user, assignments = await self._users.get_with_relations(kind, getattr(request, kind))
+            return pb.GetUserResponse(user=to_proto_user(user, assignments))
         user = await self._users.get(kind, getattr(request, kind))
         return pb.GetUserResponse(user=to_proto_user(user))
 

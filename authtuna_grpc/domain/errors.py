@@ -133,3 +133,64 @@ class LastAdmin(DomainError):
     """The change would leave no active holder of the Admin role at the global scope."""
 
     reason = "LAST_ADMIN"
+class PrivilegeEscalation(DomainError):
+    """The caller tried to grant a permission it does not hold itself."""
+
+    reason = "PRIVILEGE_ESCALATION"
+
+    def __init__(self, permission: str) -> None:
+        super().__init__(
+            f"the caller cannot grant permission {permission!r}, which it does not hold",
+            metadata={"permission": permission},
+        )
+        self.permission = permission
+
+
+class RoleNotFound(DomainError):
+    reason = "ROLE_NOT_FOUND"
+
+
+class RoleAlreadyExists(DomainError):
+    reason = "ROLE_ALREADY_EXISTS"
+
+
+class BuiltinRoleProtected(DomainError):
+    """Built-in roles are created by migration and cannot be deleted."""
+
+    reason = "BUILTIN_ROLE_PROTECTED"
+
+
+class RoleInUse(DomainError):
+    """A role cannot be deleted while anyone holds it."""
+
+    reason = "ROLE_IN_USE"
+
+
+class RoleAlreadyAssigned(DomainError):
+    reason = "ROLE_ALREADY_ASSIGNED"
+
+
+class AssignmentNotFound(DomainError):
+    reason = "ASSIGNMENT_NOT_FOUND"
+
+
+class ApiTokenNotFound(DomainError):
+    reason = "API_TOKEN_NOT_FOUND"
+
+
+class ApiTokenAlreadyRevoked(DomainError):
+    reason = "API_TOKEN_ALREADY_REVOKED"
+
+
+class NotAServiceAccount(DomainError):
+    """Certificate identities can only be bound to service accounts."""
+
+    reason = "NOT_A_SERVICE_ACCOUNT"
+
+
+class ServiceIdentityAlreadyBound(DomainError):
+    reason = "SERVICE_IDENTITY_ALREADY_BOUND"
+
+
+class ServiceIdentityNotFound(DomainError):
+    reason = "SERVICE_IDENTITY_NOT_FOUND"

@@ -19,6 +19,7 @@ from authtuna_grpc.domain.errors import (
     UserNotFound,
 )
 from authtuna_grpc.domain.paging import encode_page_token, page_request
+from authtuna_grpc.domain.roles import RoleAssignment
 from authtuna_grpc.domain.user import NewUser, User, check_password
 from authtuna_grpc.domain.user_updates import (
     UserUpdate,
@@ -92,6 +93,15 @@ class UserManager:
         if user is None:
             raise UserNotFound(f"no user with {kind} {key!r}", metadata={kind: key})
         return user
+
+    async def get_with_relations(
+        self, kind: LookupKind, key: str
+    ) -> tuple[User, list[RoleAssignment]]:
+        """The user and its role assignments at every scope."""
+        user = await self.get(kind, key)
+        async with self._units() as uow:
+            assignments = await uow.roles.assignments_page(user_id=user.id)
+        return user, assignments
 
     async def list(self, *, skip: int, limit: int, page_token: str) -> UserPage:
         page = page_request(skip=skip, limit=limit, page_token=page_token)

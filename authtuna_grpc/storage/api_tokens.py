@@ -5,19 +5,33 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Unpack
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import Row, and_, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from authtuna_grpc.domain.credentials import ApiToken
 from authtuna_grpc.storage import tables
+from authtuna_grpc.storage.rows import aware, aware_required
 
 _t = tables.api_token
 _u = tables.user
+_METADATA = (
+    _t.c.id,
+    _t.c.user_id,
+    _t.c.name,
+    _t.c.created_at,
+    _t.c.expires_at,
+    _t.c.revoked_at,
+    _t.c.last_used_at,
+)
 
 
 @dataclass(frozen=True)
 class TokenOwner:
     user_id: uuid.UUID
+    token_id: uuid.UUID
+    last_used_at: datetime | None
 
 
 class ApiTokenRepository:
@@ -43,13 +57,14 @@ class ApiTokenRepository:
                 created_at=created_at,
                 expires_at=expires_at,
                 revoked_at=None,
+                last_used_at=None,
             )
         )
 
     async def owner_of(self, token_hash: str, now: datetime) -> TokenOwner | None:
         """The active owner of a live token, or None (unknown, expired, revoked, suspended)."""
         query = (
-            select(_t.c.user_id)
+            select(_t.c.user_id, _t.c.id, _t.c.last_used_at)
             .join(_u, _u.c.id == _t.c.user_id)
             .where(
                 and_(
@@ -61,7 +76,9 @@ class ApiTokenRepository:
             )
         )
         row = (await self._connection.execute(query)).first()
-        return TokenOwner(user_id=row.user_id) if row is not None else None
+        if row is None:
+            return None
+        return TokenOwner(user_id=row.user_id, token_id=row.id, last_used_at=aware(row.last_used_at))
 
     async def revoke_all_of(self, user_id: uuid.UUID, now: datetime) -> int:
         """Revoke every token of the user not revoked yet; the number revoked."""
@@ -75,3 +92,33 @@ class ApiTokenRepository:
     async def delete_all_of(self, user_id: uuid.UUID) -> int:
         result = await self._connection.execute(delete(_t).where(_t.c.user_id == user_id))
         return int(result.rowcount)
+
+    async def mark_used(self, token_id: uuid.UUID, now: datetime) -> None:
+        await self._connection.execute(update(_t).where(_t.c.id == token_id).values(last_used_at=now))
+
+    async def by_id(self, token_id: uuid.UUID) -> ApiToken | None:
+        row = (await self._connection.execute(select(*_METADATA).where(_t.c.id == token_id))).first()
+        return _to_token(row) if row is not None else None
+
+    async def of_user(self, user_id: uuid.UUID) -> list[ApiToken]:
+        query = select(*_METADATA).where(_t.c.user_id == user_id).order_by(_t.c.created_at, _t.c.id)
+        return [_to_token(row) for row in (await self._connection.execute(query)).all()]
+
+    async def revoke(self, token_id: uuid.UUID, now: datetime) -> bool:
+        """Revoke a live token; False when it was already revoked."""
+        result = await self._connection.execute(
+            update(_t).where(_t.c.id == token_id, _t.c.revoked_at.is_(None)).values(revoked_at=now)
+        )
+        return result.rowcount == 1
+
+
+def _to_token(row: Row[Unpack[tuple[Any, ...]]]) -> ApiToken:
+    return ApiToken(
+        id=row.id,
+        user_id=row.user_id,
+        name=row.name,
+        created_at=aware_required(row.created_at),
+        expires_at=aware(row.expires_at),
+        revoked_at=aware(row.revoked_at),
+        last_used_at=aware(row.last_used_at),
+    )

@@ -94,6 +94,18 @@ api_token = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=True),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
+    # Kept to the minute (domain.credentials.LAST_USED_RESOLUTION), not per call.
+    Column("last_used_at", DateTime(timezone=True), nullable=True),
+)
+
+# Client certificate identities (DNS or URI SANs) that authenticate as a service account
+# on a server that requires client certificates.
+service_identity = Table(
+    "service_identity",
+    metadata,
+    Column("san", String(512), primary_key=True),
+    Column("user_id", Uuid(), ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 audit_event = Table(

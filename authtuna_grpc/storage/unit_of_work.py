@@ -14,6 +14,7 @@ from authtuna_grpc.storage.deleted_users import DeletedUserRepository
 from authtuna_grpc.storage.role_holders import RoleHolderRepository
 from authtuna_grpc.storage.roles import RoleRepository
 from authtuna_grpc.storage.sessions import SessionRepository
+from authtuna_grpc.storage.service_identities import ServiceIdentityRepository
 from authtuna_grpc.storage.users import UserRepository
 
 
@@ -31,6 +32,7 @@ class UnitOfWork:
     role_holders: RoleHolderRepository
     sessions: SessionRepository
     deleted_users: DeletedUserRepository
+    service_identities: ServiceIdentityRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -53,6 +55,7 @@ class UnitOfWork:
         self.role_holders = RoleHolderRepository(self._connection)
         self.sessions = SessionRepository(self._connection)
         self.deleted_users = DeletedUserRepository(self._connection)
+        self.service_identities = ServiceIdentityRepository(self._connection)
         return self
 
     async def commit(self) -> None:

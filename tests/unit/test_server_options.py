@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from authtuna_grpc.config import Settings
-from authtuna_grpc.server import server_options
+from authtuna_grpc.server_options import server_options
 
 
 def test_limits_and_keepalive_become_grpc_server_options() -> None:

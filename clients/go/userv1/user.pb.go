@@ -53,9 +53,12 @@ type User struct {
 	// Why the account was suspended; empty while active.
 	SuspensionReason string `protobuf:"bytes,13,opt,name=suspension_reason,json=suspensionReason,proto3" json:"suspension_reason,omitempty"`
 	// Opaque version of this user; send it back on updates to detect concurrent changes.
-	Etag          string `protobuf:"bytes,14,opt,name=etag,proto3" json:"etag,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Etag string `protobuf:"bytes,14,opt,name=etag,proto3" json:"etag,omitempty"`
+	// The user's role assignments at every scope; filled only when asked for
+	// (GetUserRequest.with_relations), otherwise empty.
+	RoleAssignments []*RoleAssignment `protobuf:"bytes,15,rep,name=role_assignments,json=roleAssignments,proto3" json:"role_assignments,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *User) Reset() {
@@ -184,6 +187,13 @@ func (x *User) GetEtag() string {
 		return x.Etag
 	}
 	return ""
+}
+
+func (x *User) GetRoleAssignments() []*RoleAssignment {
+	if x != nil {
+		return x.RoleAssignments
+	}
+	return nil
 }
 
 // The archived record of a deleted user, kept for audit and compliance. It never holds
@@ -345,7 +355,7 @@ var File_authtuna_api_user_v1_user_proto protoreflect.FileDescriptor
 
 const file_authtuna_api_user_v1_user_proto_rawDesc = "" +
 	"\n" +
-	"\x1fauthtuna_api/user/v1/user.proto\x12\x14authtuna_api.user.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9e\x05\n" +
+	"\x1fauthtuna_api/user/v1/user.proto\x12\x14authtuna_api.user.v1\x1a\x1fauthtuna_api/user/v1/role.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xef\x05\n" +
 	"\x04User\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05email\x18\x02 \x01(\tR\x05email\x12\x1a\n" +
@@ -365,7 +375,8 @@ const file_authtuna_api_user_v1_user_proto_rawDesc = "" +
 	"\rlast_login_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\vlastLoginAt\x12=\n" +
 	"\fsuspended_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\vsuspendedAt\x12+\n" +
 	"\x11suspension_reason\x18\r \x01(\tR\x10suspensionReason\x12\x12\n" +
-	"\x04etag\x18\x0e \x01(\tR\x04etag\x1a=\n" +
+	"\x04etag\x18\x0e \x01(\tR\x04etag\x12O\n" +
+	"\x10role_assignments\x18\x0f \x03(\v2$.authtuna_api.user.v1.RoleAssignmentR\x0froleAssignments\x1a=\n" +
 	"\x0fAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x8f\x05\n" +
@@ -412,6 +423,7 @@ var file_authtuna_api_user_v1_user_proto_goTypes = []any{
 	nil,                           // 2: authtuna_api.user.v1.User.AttributesEntry
 	nil,                           // 3: authtuna_api.user.v1.DeletedUser.AttributesEntry
 	(*timestamppb.Timestamp)(nil), // 4: google.protobuf.Timestamp
+	(*RoleAssignment)(nil),        // 5: authtuna_api.user.v1.RoleAssignment
 }
 var file_authtuna_api_user_v1_user_proto_depIdxs = []int32{
 	2,  // 0: authtuna_api.user.v1.User.attributes:type_name -> authtuna_api.user.v1.User.AttributesEntry
@@ -419,16 +431,17 @@ var file_authtuna_api_user_v1_user_proto_depIdxs = []int32{
 	4,  // 2: authtuna_api.user.v1.User.updated_at:type_name -> google.protobuf.Timestamp
 	4,  // 3: authtuna_api.user.v1.User.last_login_at:type_name -> google.protobuf.Timestamp
 	4,  // 4: authtuna_api.user.v1.User.suspended_at:type_name -> google.protobuf.Timestamp
-	3,  // 5: authtuna_api.user.v1.DeletedUser.attributes:type_name -> authtuna_api.user.v1.DeletedUser.AttributesEntry
-	4,  // 6: authtuna_api.user.v1.DeletedUser.created_at:type_name -> google.protobuf.Timestamp
-	4,  // 7: authtuna_api.user.v1.DeletedUser.last_login_at:type_name -> google.protobuf.Timestamp
-	4,  // 8: authtuna_api.user.v1.DeletedUser.suspended_at:type_name -> google.protobuf.Timestamp
-	4,  // 9: authtuna_api.user.v1.DeletedUser.deleted_at:type_name -> google.protobuf.Timestamp
-	10, // [10:10] is the sub-list for method output_type
-	10, // [10:10] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	5,  // 5: authtuna_api.user.v1.User.role_assignments:type_name -> authtuna_api.user.v1.RoleAssignment
+	3,  // 6: authtuna_api.user.v1.DeletedUser.attributes:type_name -> authtuna_api.user.v1.DeletedUser.AttributesEntry
+	4,  // 7: authtuna_api.user.v1.DeletedUser.created_at:type_name -> google.protobuf.Timestamp
+	4,  // 8: authtuna_api.user.v1.DeletedUser.last_login_at:type_name -> google.protobuf.Timestamp
+	4,  // 9: authtuna_api.user.v1.DeletedUser.suspended_at:type_name -> google.protobuf.Timestamp
+	4,  // 10: authtuna_api.user.v1.DeletedUser.deleted_at:type_name -> google.protobuf.Timestamp
+	11, // [11:11] is the sub-list for method output_type
+	11, // [11:11] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_authtuna_api_user_v1_user_proto_init() }
@@ -436,6 +449,7 @@ func file_authtuna_api_user_v1_user_proto_init() {
 	if File_authtuna_api_user_v1_user_proto != nil {
 		return
 	}
+	file_authtuna_api_user_v1_role_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -162,7 +162,9 @@ type GetUserRequest struct {
 	//	*GetUserRequest_Id
 	//	*GetUserRequest_Email
 	//	*GetUserRequest_Username
-	Lookup        isGetUserRequest_Lookup `protobuf_oneof:"lookup"`
+	Lookup isGetUserRequest_Lookup `protobuf_oneof:"lookup"`
+	// Also return the user's role assignments (User.role_assignments).
+	WithRelations bool `protobuf:"varint,4,opt,name=with_relations,json=withRelations,proto3" json:"with_relations,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -229,6 +231,13 @@ func (x *GetUserRequest) GetUsername() string {
 		}
 	}
 	return ""
+}
+
+func (x *GetUserRequest) GetWithRelations() bool {
+	if x != nil {
+		return x.WithRelations
+	}
+	return false
 }
 
 type isGetUserRequest_Lookup interface {
@@ -1058,11 +1067,12 @@ const file_authtuna_api_user_v1_user_service_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\v\n" +
 	"\t_password\"D\n" +
 	"\x12CreateUserResponse\x12.\n" +
-	"\x04user\x18\x01 \x01(\v2\x1a.authtuna_api.user.v1.UserR\x04user\"b\n" +
+	"\x04user\x18\x01 \x01(\v2\x1a.authtuna_api.user.v1.UserR\x04user\"\x89\x01\n" +
 	"\x0eGetUserRequest\x12\x10\n" +
 	"\x02id\x18\x01 \x01(\tH\x00R\x02id\x12\x16\n" +
 	"\x05email\x18\x02 \x01(\tH\x00R\x05email\x12\x1c\n" +
-	"\busername\x18\x03 \x01(\tH\x00R\busernameB\b\n" +
+	"\busername\x18\x03 \x01(\tH\x00R\busername\x12%\n" +
+	"\x0ewith_relations\x18\x04 \x01(\bR\rwithRelationsB\b\n" +
 	"\x06lookup\"A\n" +
 	"\x0fGetUserResponse\x12.\n" +
 	"\x04user\x18\x01 \x01(\v2\x1a.authtuna_api.user.v1.UserR\x04user\"[\n" +

@@ -37,9 +37,11 @@ const (
 // UserService manages user accounts over their whole lifecycle: registration, lookup,
 // listing, updates, passwords, suspension and deletion (with an archive).
 //
-// Every RPC requires `authorization: Bearer <token>` metadata; a missing, unknown,
-// expired or revoked token fails with UNAUTHENTICATED, and a caller lacking the
-// RPC's permission fails with PERMISSION_DENIED. Errors carry a `google.rpc.Status`
+// Every RPC requires `authorization: Bearer <token>` metadata (or, on a server that
+// requires client certificates, a certificate bound to a service account); a missing,
+// unknown, expired or revoked token, or one whose user is suspended, fails with
+// UNAUTHENTICATED, and a caller lacking the RPC's permission fails with
+// PERMISSION_DENIED. Errors carry a `google.rpc.Status`
 // with `google.rpc.ErrorInfo` (domain "authtuna", a stable reason) and, for invalid
 // input, `google.rpc.BadRequest` naming each offending field.
 type UserServiceClient interface {
@@ -52,7 +54,8 @@ type UserServiceClient interface {
 	// is named), ALREADY_EXISTS (email or username already registered, compared
 	// case-insensitively), UNAUTHENTICATED, PERMISSION_DENIED.
 	CreateUser(ctx context.Context, in *CreateUserRequest, opts ...grpc.CallOption) (*CreateUserResponse, error)
-	// Looks up one user by id, email or username (email and username case-insensitively).
+	// Looks up one user by id, email or username (email and username case-insensitively),
+	// with its role assignments when `with_relations` is set.
 	// Requires permission `users.read`.
 	//
 	// Errors: INVALID_ARGUMENT (no lookup key, or a malformed id), NOT_FOUND (no such
@@ -239,9 +242,11 @@ func (c *userServiceClient) GetDeletedUser(ctx context.Context, in *GetDeletedUs
 // UserService manages user accounts over their whole lifecycle: registration, lookup,
 // listing, updates, passwords, suspension and deletion (with an archive).
 //
-// Every RPC requires `authorization: Bearer <token>` metadata; a missing, unknown,
-// expired or revoked token fails with UNAUTHENTICATED, and a caller lacking the
-// RPC's permission fails with PERMISSION_DENIED. Errors carry a `google.rpc.Status`
+// Every RPC requires `authorization: Bearer <token>` metadata (or, on a server that
+// requires client certificates, a certificate bound to a service account); a missing,
+// unknown, expired or revoked token, or one whose user is suspended, fails with
+// UNAUTHENTICATED, and a caller lacking the RPC's permission fails with
+// PERMISSION_DENIED. Errors carry a `google.rpc.Status`
 // with `google.rpc.ErrorInfo` (domain "authtuna", a stable reason) and, for invalid
 // input, `google.rpc.BadRequest` naming each offending field.
 type UserServiceServer interface {
@@ -254,7 +259,8 @@ type UserServiceServer interface {
 	// is named), ALREADY_EXISTS (email or username already registered, compared
 	// case-insensitively), UNAUTHENTICATED, PERMISSION_DENIED.
 	CreateUser(context.Context, *CreateUserRequest) (*CreateUserResponse, error)
-	// Looks up one user by id, email or username (email and username case-insensitively).
+	// Looks up one user by id, email or username (email and username case-insensitively),
+	// with its role assignments when `with_relations` is set.
 	// Requires permission `users.read`.
 	//
 	// Errors: INVALID_ARGUMENT (no lookup key, or a malformed id), NOT_FOUND (no such

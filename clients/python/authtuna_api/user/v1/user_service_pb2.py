@@ -26,7 +26,7 @@ from authtuna_api.user.v1 import user_pb2 as authtuna__api_dot_user_dot_v1_dot_u
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'authtuna_api/user/v1/user_service.proto\x12\x14\x61uthtuna_api.user.v1\x1a\x1f\x61uthtuna_api/user/v1/user.proto\x1a google/protobuf/field_mask.proto\"\xf0\x01\n\x11\x43reateUserRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08username\x18\x02 \x01(\t\x12\x15\n\x08password\x18\x03 \x01(\tH\x00\x88\x01\x01\x12K\n\nattributes\x18\x04 \x03(\x0b\x32\x37.authtuna_api.user.v1.CreateUserRequest.AttributesEntry\x12\x16\n\x0e\x65mail_verified\x18\x05 \x01(\x08\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x0b\n\t_password\">\n\x12\x43reateUserResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\"M\n\x0eGetUserRequest\x12\x0c\n\x02id\x18\x01 \x01(\tH\x00\x12\x0f\n\x05\x65mail\x18\x02 \x01(\tH\x00\x12\x12\n\x08username\x18\x03 \x01(\tH\x00\x42\x08\n\x06lookup\";\n\x0fGetUserResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\"C\n\x10ListUsersRequest\x12\x0c\n\x04skip\x18\x01 \x01(\x05\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"W\n\x11ListUsersResponse\x12)\n\x05users\x18\x01 \x03(\x0b\x32\x1a.authtuna_api.user.v1.User\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x88\x01\n\x11UpdateUserRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12(\n\x04user\x18\x02 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\x12/\n\x0bupdate_mask\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x0c\n\x04\x65tag\x18\x04 \x01(\t\">\n\x12UpdateUserResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\"2\n\x12SetPasswordRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"?\n\x13SetPasswordResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\"0\n\x12SuspendUserRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"?\n\x13SuspendUserResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\"2\n\x14UnsuspendUserRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"A\n\x15UnsuspendUserResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\"/\n\x11\x44\x65leteUserRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"M\n\x12\x44\x65leteUserResponse\x12\x37\n\x0c\x64\x65leted_user\x18\x01 \x01(\x0b\x32!.authtuna_api.user.v1.DeletedUser\"#\n\x15GetDeletedUserRequest\x12\n\n\x02id\x18\x01 \x01(\t\"Q\n\x16GetDeletedUserResponse\x12\x37\n\x0c\x64\x65leted_user\x18\x01 \x01(\x0b\x32!.authtuna_api.user.v1.DeletedUser2\x85\x07\n\x0bUserService\x12_\n\nCreateUser\x12\'.authtuna_api.user.v1.CreateUserRequest\x1a(.authtuna_api.user.v1.CreateUserResponse\x12V\n\x07GetUser\x12$.authtuna_api.user.v1.GetUserRequest\x1a%.authtuna_api.user.v1.GetUserResponse\x12\\\n\tListUsers\x12&.authtuna_api.user.v1.ListUsersRequest\x1a\'.authtuna_api.user.v1.ListUsersResponse\x12_\n\nUpdateUser\x12\'.authtuna_api.user.v1.UpdateUserRequest\x1a(.authtuna_api.user.v1.UpdateUserResponse\x12\x62\n\x0bSetPassword\x12(.authtuna_api.user.v1.SetPasswordRequest\x1a).authtuna_api.user.v1.SetPasswordResponse\x12\x62\n\x0bSuspendUser\x12(.authtuna_api.user.v1.SuspendUserRequest\x1a).authtuna_api.user.v1.SuspendUserResponse\x12h\n\rUnsuspendUser\x12*.authtuna_api.user.v1.UnsuspendUserRequest\x1a+.authtuna_api.user.v1.UnsuspendUserResponse\x12_\n\nDeleteUser\x12\'.authtuna_api.user.v1.DeleteUserRequest\x1a(.authtuna_api.user.v1.DeleteUserResponse\x12k\n\x0eGetDeletedUser\x12+.authtuna_api.user.v1.GetDeletedUserRequest\x1a,.authtuna_api.user.v1.GetDeletedUserResponseB<Z:github.com/authtuna/authtuna-grpc/clients/go/userv1;userv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'authtuna_api/user/v1/user_service.proto\x12\x14\x61uthtuna_api.user.v1\x1a\x1f\x61uthtuna_api/user/v1/user.proto\x1a google/protobuf/field_mask.proto\"\xf0\x01\n\x11\x43reateUserRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08username\x18\x02 \x01(\t\x12\x15\n\x08password\x18\x03 \x01(\tH\x00\x88\x01\x01\x12K\n\nattributes\x18\x04 \x03(\x0b\x32\x37.authtuna_api.user.v1.CreateUserRequest.AttributesEntry\x12\x16\n\x0e\x65mail_verified\x18\x05 \x01(\x08\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x0b\n\t_password\">\n\x12\x43reateUserResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\"e\n\x0eGetUserRequest\x12\x0c\n\x02id\x18\x01 \x01(\tH\x00\x12\x0f\n\x05\x65mail\x18\x02 \x01(\tH\x00\x12\x12\n\x08username\x18\x03 \x01(\tH\x00\x12\x16\n\x0ewith_relations\x18\x04 \x01(\x08\x42\x08\n\x06lookup\";\n\x0fGetUserResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\"C\n\x10ListUsersRequest\x12\x0c\n\x04skip\x18\x01 \x01(\x05\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"W\n\x11ListUsersResponse\x12)\n\x05users\x18\x01 \x03(\x0b\x32\x1a.authtuna_api.user.v1.User\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x88\x01\n\x11UpdateUserRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12(\n\x04user\x18\x02 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\x12/\n\x0bupdate_mask\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x0c\n\x04\x65tag\x18\x04 \x01(\t\">\n\x12UpdateUserResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\"2\n\x12SetPasswordRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"?\n\x13SetPasswordResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\"0\n\x12SuspendUserRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"?\n\x13SuspendUserResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\"2\n\x14UnsuspendUserRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"A\n\x15UnsuspendUserResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\"/\n\x11\x44\x65leteUserRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"M\n\x12\x44\x65leteUserResponse\x12\x37\n\x0c\x64\x65leted_user\x18\x01 \x01(\x0b\x32!.authtuna_api.user.v1.DeletedUser\"#\n\x15GetDeletedUserRequest\x12\n\n\x02id\x18\x01 \x01(\t\"Q\n\x16GetDeletedUserResponse\x12\x37\n\x0c\x64\x65leted_user\x18\x01 \x01(\x0b\x32!.authtuna_api.user.v1.DeletedUser2\x85\x07\n\x0bUserService\x12_\n\nCreateUser\x12\'.authtuna_api.user.v1.CreateUserRequest\x1a(.authtuna_api.user.v1.CreateUserResponse\x12V\n\x07GetUser\x12$.authtuna_api.user.v1.GetUserRequest\x1a%.authtuna_api.user.v1.GetUserResponse\x12\\\n\tListUsers\x12&.authtuna_api.user.v1.ListUsersRequest\x1a\'.authtuna_api.user.v1.ListUsersResponse\x12_\n\nUpdateUser\x12\'.authtuna_api.user.v1.UpdateUserRequest\x1a(.authtuna_api.user.v1.UpdateUserResponse\x12\x62\n\x0bSetPassword\x12(.authtuna_api.user.v1.SetPasswordRequest\x1a).authtuna_api.user.v1.SetPasswordResponse\x12\x62\n\x0bSuspendUser\x12(.authtuna_api.user.v1.SuspendUserRequest\x1a).authtuna_api.user.v1.SuspendUserResponse\x12h\n\rUnsuspendUser\x12*.authtuna_api.user.v1.UnsuspendUserRequest\x1a+.authtuna_api.user.v1.UnsuspendUserResponse\x12_\n\nDeleteUser\x12\'.authtuna_api.user.v1.DeleteUserRequest\x1a(.authtuna_api.user.v1.DeleteUserResponse\x12k\n\x0eGetDeletedUser\x12+.authtuna_api.user.v1.GetDeletedUserRequest\x1a,.authtuna_api.user.v1.GetDeletedUserResponseB<Z:github.com/authtuna/authtuna-grpc/clients/go/userv1;userv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -43,37 +43,37 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREATEUSERRESPONSE']._serialized_start=375
   _globals['_CREATEUSERRESPONSE']._serialized_end=437
   _globals['_GETUSERREQUEST']._serialized_start=439
-  _globals['_GETUSERREQUEST']._serialized_end=516
-  _globals['_GETUSERRESPONSE']._serialized_start=518
-  _globals['_GETUSERRESPONSE']._serialized_end=577
-  _globals['_LISTUSERSREQUEST']._serialized_start=579
-  _globals['_LISTUSERSREQUEST']._serialized_end=646
-  _globals['_LISTUSERSRESPONSE']._serialized_start=648
-  _globals['_LISTUSERSRESPONSE']._serialized_end=735
-  _globals['_UPDATEUSERREQUEST']._serialized_start=738
-  _globals['_UPDATEUSERREQUEST']._serialized_end=874
-  _globals['_UPDATEUSERRESPONSE']._serialized_start=876
-  _globals['_UPDATEUSERRESPONSE']._serialized_end=938
-  _globals['_SETPASSWORDREQUEST']._serialized_start=940
-  _globals['_SETPASSWORDREQUEST']._serialized_end=990
-  _globals['_SETPASSWORDRESPONSE']._serialized_start=992
-  _globals['_SETPASSWORDRESPONSE']._serialized_end=1055
-  _globals['_SUSPENDUSERREQUEST']._serialized_start=1057
-  _globals['_SUSPENDUSERREQUEST']._serialized_end=1105
-  _globals['_SUSPENDUSERRESPONSE']._serialized_start=1107
-  _globals['_SUSPENDUSERRESPONSE']._serialized_end=1170
-  _globals['_UNSUSPENDUSERREQUEST']._serialized_start=1172
-  _globals['_UNSUSPENDUSERREQUEST']._serialized_end=1222
-  _globals['_UNSUSPENDUSERRESPONSE']._serialized_start=1224
-  _globals['_UNSUSPENDUSERRESPONSE']._serialized_end=1289
-  _globals['_DELETEUSERREQUEST']._serialized_start=1291
-  _globals['_DELETEUSERREQUEST']._serialized_end=1338
-  _globals['_DELETEUSERRESPONSE']._serialized_start=1340
-  _globals['_DELETEUSERRESPONSE']._serialized_end=1417
-  _globals['_GETDELETEDUSERREQUEST']._serialized_start=1419
-  _globals['_GETDELETEDUSERREQUEST']._serialized_end=1454
-  _globals['_GETDELETEDUSERRESPONSE']._serialized_start=1456
-  _globals['_GETDELETEDUSERRESPONSE']._serialized_end=1537
-  _globals['_USERSERVICE']._serialized_start=1540
-  _globals['_USERSERVICE']._serialized_end=2441
+  _globals['_GETUSERREQUEST']._serialized_end=540
+  _globals['_GETUSERRESPONSE']._serialized_start=542
+  _globals['_GETUSERRESPONSE']._serialized_end=601
+  _globals['_LISTUSERSREQUEST']._serialized_start=603
+  _globals['_LISTUSERSREQUEST']._serialized_end=670
+  _globals['_LISTUSERSRESPONSE']._serialized_start=672
+  _globals['_LISTUSERSRESPONSE']._serialized_end=759
+  _globals['_UPDATEUSERREQUEST']._serialized_start=762
+  _globals['_UPDATEUSERREQUEST']._serialized_end=898
+  _globals['_UPDATEUSERRESPONSE']._serialized_start=900
+  _globals['_UPDATEUSERRESPONSE']._serialized_end=962
+  _globals['_SETPASSWORDREQUEST']._serialized_start=964
+  _globals['_SETPASSWORDREQUEST']._serialized_end=1014
+  _globals['_SETPASSWORDRESPONSE']._serialized_start=1016
+  _globals['_SETPASSWORDRESPONSE']._serialized_end=1079
+  _globals['_SUSPENDUSERREQUEST']._serialized_start=1081
+  _globals['_SUSPENDUSERREQUEST']._serialized_end=1129
+  _globals['_SUSPENDUSERRESPONSE']._serialized_start=1131
+  _globals['_SUSPENDUSERRESPONSE']._serialized_end=1194
+  _globals['_UNSUSPENDUSERREQUEST']._serialized_start=1196
+  _globals['_UNSUSPENDUSERREQUEST']._serialized_end=1246
+  _globals['_UNSUSPENDUSERRESPONSE']._serialized_start=1248
+  _globals['_UNSUSPENDUSERRESPONSE']._serialized_end=1313
+  _globals['_DELETEUSERREQUEST']._serialized_start=1315
+  _globals['_DELETEUSERREQUEST']._serialized_end=1362
+  _globals['_DELETEUSERRESPONSE']._serialized_start=1364
+  _globals['_DELETEUSERRESPONSE']._serialized_end=1441
+  _globals['_GETDELETEDUSERREQUEST']._serialized_start=1443
+  _globals['_GETDELETEDUSERREQUEST']._serialized_end=1478
+  _globals['_GETDELETEDUSERRESPONSE']._serialized_start=1480
+  _globals['_GETDELETEDUSERRESPONSE']._serialized_end=1561
+  _globals['_USERSERVICE']._serialized_start=1564
+  _globals['_USERSERVICE']._serialized_end=2465
 # @@protoc_insertion_point(module_scope)

@@ -36,14 +36,16 @@ class CreateUserResponse(_message.Message):
     def __init__(self, user: _Optional[_Union[_user_pb2.User, _Mapping]] = ...) -> None: ...
 
 class GetUserRequest(_message.Message):
-    __slots__ = ("id", "email", "username")
+    __slots__ = ("id", "email", "username", "with_relations")
     ID_FIELD_NUMBER: _ClassVar[int]
     EMAIL_FIELD_NUMBER: _ClassVar[int]
     USERNAME_FIELD_NUMBER: _ClassVar[int]
+    WITH_RELATIONS_FIELD_NUMBER: _ClassVar[int]
     id: str
     email: str
     username: str
-    def __init__(self, id: _Optional[str] = ..., email: _Optional[str] = ..., username: _Optional[str] = ...) -> None: ...
+    with_relations: bool
+    def __init__(self, id: _Optional[str] = ..., email: _Optional[str] = ..., username: _Optional[str] = ..., with_relations: bool = ...) -> None: ...
 
 class GetUserResponse(_message.Message):
     __slots__ = ("user",)

@@ -29,9 +29,11 @@ class UserServiceStub(object):
     """UserService manages user accounts over their whole lifecycle: registration, lookup,
     listing, updates, passwords, suspension and deletion (with an archive).
 
-    Every RPC requires `authorization: Bearer <token>` metadata; a missing, unknown,
-    expired or revoked token fails with UNAUTHENTICATED, and a caller lacking the
-    RPC's permission fails with PERMISSION_DENIED. Errors carry a `google.rpc.Status`
+    Every RPC requires `authorization: Bearer <token>` metadata (or, on a server that
+    requires client certificates, a certificate bound to a service account); a missing,
+    unknown, expired or revoked token, or one whose user is suspended, fails with
+    UNAUTHENTICATED, and a caller lacking the RPC's permission fails with
+    PERMISSION_DENIED. Errors carry a `google.rpc.Status`
     with `google.rpc.ErrorInfo` (domain "authtuna", a stable reason) and, for invalid
     input, `google.rpc.BadRequest` naming each offending field.
     """
@@ -93,9 +95,11 @@ class UserServiceServicer(object):
     """UserService manages user accounts over their whole lifecycle: registration, lookup,
     listing, updates, passwords, suspension and deletion (with an archive).
 
-    Every RPC requires `authorization: Bearer <token>` metadata; a missing, unknown,
-    expired or revoked token fails with UNAUTHENTICATED, and a caller lacking the
-    RPC's permission fails with PERMISSION_DENIED. Errors carry a `google.rpc.Status`
+    Every RPC requires `authorization: Bearer <token>` metadata (or, on a server that
+    requires client certificates, a certificate bound to a service account); a missing,
+    unknown, expired or revoked token, or one whose user is suspended, fails with
+    UNAUTHENTICATED, and a caller lacking the RPC's permission fails with
+    PERMISSION_DENIED. Errors carry a `google.rpc.Status`
     with `google.rpc.ErrorInfo` (domain "authtuna", a stable reason) and, for invalid
     input, `google.rpc.BadRequest` naming each offending field.
     """
@@ -115,7 +119,8 @@ class UserServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def GetUser(self, request, context):
-        """Looks up one user by id, email or username (email and username case-insensitively).
+        """Looks up one user by id, email or username (email and username case-insensitively),
+        with its role assignments when `with_relations` is set.
         Requires permission `users.read`.
 
         Errors: INVALID_ARGUMENT (no lookup key, or a malformed id), NOT_FOUND (no such
@@ -294,9 +299,11 @@ class UserService(object):
     """UserService manages user accounts over their whole lifecycle: registration, lookup,
     listing, updates, passwords, suspension and deletion (with an archive).
 
-    Every RPC requires `authorization: Bearer <token>` metadata; a missing, unknown,
-    expired or revoked token fails with UNAUTHENTICATED, and a caller lacking the
-    RPC's permission fails with PERMISSION_DENIED. Errors carry a `google.rpc.Status`
+    Every RPC requires `authorization: Bearer <token>` metadata (or, on a server that
+    requires client certificates, a certificate bound to a service account); a missing,
+    unknown, expired or revoked token, or one whose user is suspended, fails with
+    UNAUTHENTICATED, and a caller lacking the RPC's permission fails with
+    PERMISSION_DENIED. Errors carry a `google.rpc.Status`
     with `google.rpc.ErrorInfo` (domain "authtuna", a stable reason) and, for invalid
     input, `google.rpc.BadRequest` naming each offending field.
     """

@@ -1,0 +1,289 @@
+"""Every RPC, called by every kind of caller, against a real server: exact status codes.
+
+The expectations below are written by hand from the documented role definitions
+(docs/authorization.md), not derived from api/permissions.py, so a wrong entry in the
+permission table fails here. A served RPC without a row fails
+`test_every_served_rpc_has_a_row`.
+
+To add an RPC: write a request factory (it may create what the call needs through
+`Scene`, e.g. a fresh user to delete, so that every permitted caller's call succeeds)
+and append a `Row` with the code each caller must get, in the order of `CALLERS`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import grpc
+import pytest
+from authtuna_api.user.v1 import api_token_service_pb2 as tokens_pb
+from authtuna_api.user.v1 import role_service_pb2 as roles_pb
+from authtuna_api.user.v1 import user_pb2
+from authtuna_api.user.v1 import user_service_pb2 as users_pb
+from google.protobuf import descriptor_pool, field_mask_pb2, message, message_factory
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from authtuna_grpc.domain.caller import system_caller
+from authtuna_grpc.domain.roles import NewRole
+from authtuna_grpc.domain.user import new_user
+from authtuna_grpc.services.api_tokens import generate_secret, issue_token
+from authtuna_grpc.services.clock import new_id, utc_now
+from authtuna_grpc.services.deletions import DeletionManager
+from authtuna_grpc.services.suspensions import SuspensionManager
+from authtuna_grpc.storage.unit_of_work import UnitOfWorkFactory
+from tests.callers import ADMIN_TOKEN, Metadata, bearer, token_for_new_user
+from tests.rich_status import rich_error
+
+PACKAGE = "authtuna_api.user.v1"
+CALLERS = ("anonymous", "Member", "UserManager", "Auditor", "Admin")
+UNSERVED_BY_MATRIX = {"grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"}
+
+OK = grpc.StatusCode.OK
+UNAUTHENTICATED = grpc.StatusCode.UNAUTHENTICATED
+DENIED = grpc.StatusCode.PERMISSION_DENIED
+
+
+@dataclass
+class Scene:
+    """What requests need, made through the storage layer, fresh for every call."""
+
+    units: UnitOfWorkFactory
+    target_id: uuid.UUID
+    _serial: itertools.count[int] = field(default_factory=itertools.count)
+
+    def unique(self, prefix: str) -> str:
+        return f"{prefix}-{next(self._serial)}"
+
+    async def user(self) -> uuid.UUID:
+        name = self.unique("matrix-user")
+        async with self.units() as uow:
+            account = new_user(email=f"{name}@example.com", username=name, password=None, attributes={})
+            user = await uow.users.add(new_id(), account, None, utc_now())
+            await uow.commit()
+        return user.id
+
+    async def role(self) -> str:
+        """A custom role granting nothing, held by nobody."""
+        name = self.unique("MatrixRole")
+        async with self.units() as uow:
+            await uow.roles.add(new_id(), NewRole(name, "", frozenset()), utc_now())
+            await uow.commit()
+        return name
+
+    async def assignment(self) -> tuple[uuid.UUID, str, str]:
+        """(user id, role, scope) of a fresh assignment."""
+        user_id, role, scope = self.target_id, await self.role(), "project:matrix"
+        async with self.units() as uow:
+            role_id = await uow.roles.id_of(role)
+            assert role_id is not None
+            await uow.roles.assign(
+                assignment_id=new_id(), user_id=user_id, role_id=role_id, scope=scope,
+                granted_by=None, granted_at=utc_now(),
+            )
+            await uow.commit()
+        return user_id, role, scope
+
+    async def suspended_user(self) -> uuid.UUID:
+        user_id = await self.user()
+        await SuspensionManager(self.units, utc_now).suspend(system_caller(), user_id, "matrix")
+        return user_id
+
+    async def deleted_user(self) -> uuid.UUID:
+        user_id = await self.user()
+        await DeletionManager(self.units, utc_now).delete(system_caller(), user_id, "matrix")
+        return user_id
+
+    async def token(self) -> uuid.UUID:
+        token_id = new_id()
+        async with self.units() as uow:
+            await issue_token(
+                uow, system_caller(), user_id=self.target_id, name="matrix", secret=generate_secret(),
+                token_id=token_id, now=utc_now(),
+            )
+            await uow.commit()
+        return token_id
+
+
+RequestFactory = Callable[[Scene], Awaitable[message.Message]]
+Codes = tuple[grpc.StatusCode, grpc.StatusCode, grpc.StatusCode, grpc.StatusCode, grpc.StatusCode]
+
+
+@dataclass(frozen=True)
+class Row:
+    rpc: str  # "Service/Method" in package authtuna_api.user.v1
+    request: RequestFactory
+    expected: Codes  # in the order of CALLERS
+
+
+async def _create_user(scene: Scene) -> message.Message:
+    name = scene.unique("created")
+    return users_pb.CreateUserRequest(email=f"{name}@example.com", username=name)
+
+
+async def _get_user(scene: Scene) -> message.Message:
+    return users_pb.GetUserRequest(id=str(scene.target_id), with_relations=True)
+
+
+async def _list_users(scene: Scene) -> message.Message:
+    return users_pb.ListUsersRequest(limit=5)
+
+
+async def _update_user(scene: Scene) -> message.Message:
+    user_id = await scene.user()
+    return users_pb.UpdateUserRequest(
+        id=str(user_id),
+        user=user_pb2.User(email_verified=True),
+        update_mask=field_mask_pb2.FieldMask(paths=["email_verified"]),
+        etag="v1",
+    )
+
+
+async def _set_password(scene: Scene) -> message.Message:
+    return users_pb.SetPasswordRequest(id=str(await scene.user()), password="Matrix-Pass-9")
+
+
+async def _suspend_user(scene: Scene) -> message.Message:
+    return users_pb.SuspendUserRequest(id=str(await scene.user()), reason="matrix")
+
+
+async def _unsuspend_user(scene: Scene) -> message.Message:
+    return users_pb.UnsuspendUserRequest(id=str(await scene.suspended_user()), reason="matrix")
+
+
+async def _delete_user(scene: Scene) -> message.Message:
+    return users_pb.DeleteUserRequest(id=str(await scene.user()), reason="matrix")
+
+
+async def _get_deleted_user(scene: Scene) -> message.Message:
+    return users_pb.GetDeletedUserRequest(id=str(await scene.deleted_user()))
+
+
+async def _create_role(scene: Scene) -> message.Message:
+    return roles_pb.CreateRoleRequest(name=scene.unique("Created"), permissions=["users.read_basic"])
+
+
+async def _list_roles(scene: Scene) -> message.Message:
+    return roles_pb.ListRolesRequest()
+
+
+async def _delete_role(scene: Scene) -> message.Message:
+    return roles_pb.DeleteRoleRequest(name=await scene.role())
+
+
+async def _assign_role(scene: Scene) -> message.Message:
+    role = await scene.role()
+    return roles_pb.AssignRoleRequest(user_id=str(scene.target_id), role=role, scope="team:matrix")
+
+
+async def _revoke_role(scene: Scene) -> message.Message:
+    user_id, role, scope = await scene.assignment()
+    return roles_pb.RevokeRoleRequest(user_id=str(user_id), role=role, scope=scope)
+
+
+async def _list_role_assignments(scene: Scene) -> message.Message:
+    return roles_pb.ListRoleAssignmentsRequest(role="Admin")
+
+
+async def _create_api_token(scene: Scene) -> message.Message:
+    return tokens_pb.CreateApiTokenRequest(user_id=str(scene.target_id), name="matrix")
+
+
+async def _list_api_tokens(scene: Scene) -> message.Message:
+    return tokens_pb.ListApiTokensRequest(user_id=str(scene.target_id))
+
+
+async def _revoke_api_token(scene: Scene) -> message.Message:
+    return tokens_pb.RevokeApiTokenRequest(id=str(await scene.token()))
+
+
+# fmt: off
+MATRIX = [
+    #                                                      anonymous        Member  UserManager  Auditor  Admin
+    Row("UserService/CreateUser",              _create_user,           (UNAUTHENTICATED, DENIED, OK,     DENIED, OK)),
+    Row("UserService/GetUser",                 _get_user,              (UNAUTHENTICATED, DENIED, OK,     OK,     OK)),
+    Row("UserService/ListUsers",               _list_users,            (UNAUTHENTICATED, DENIED, OK,     OK,     OK)),
+    Row("UserService/UpdateUser",              _update_user,           (UNAUTHENTICATED, DENIED, OK,     DENIED, OK)),
+    Row("UserService/SetPassword",             _set_password,          (UNAUTHENTICATED, DENIED, OK,     DENIED, OK)),
+    Row("UserService/SuspendUser",             _suspend_user,          (UNAUTHENTICATED, DENIED, OK,     DENIED, OK)),
+    Row("UserService/UnsuspendUser",           _unsuspend_user,        (UNAUTHENTICATED, DENIED, OK,     DENIED, OK)),
+    Row("UserService/DeleteUser",              _delete_user,           (UNAUTHENTICATED, DENIED, DENIED, DENIED, OK)),
+    Row("UserService/GetDeletedUser",          _get_deleted_user,      (UNAUTHENTICATED, DENIED, DENIED, DENIED, OK)),
+    Row("RoleService/CreateRole",              _create_role,           (UNAUTHENTICATED, DENIED, DENIED, DENIED, OK)),
+    Row("RoleService/ListRoles",               _list_roles,            (UNAUTHENTICATED, DENIED, OK,     OK,     OK)),
+    Row("RoleService/DeleteRole",              _delete_role,           (UNAUTHENTICATED, DENIED, DENIED, DENIED, OK)),
+    Row("RoleService/AssignRole",              _assign_role,           (UNAUTHENTICATED, DENIED, DENIED, DENIED, OK)),
+    Row("RoleService/RevokeRole",              _revoke_role,           (UNAUTHENTICATED, DENIED, DENIED, DENIED, OK)),
+    Row("RoleService/ListRoleAssignments",     _list_role_assignments, (UNAUTHENTICATED, DENIED, OK,     OK,     OK)),
+    Row("ApiTokenService/CreateApiToken",      _create_api_token,      (UNAUTHENTICATED, DENIED, DENIED, DENIED, OK)),
+    Row("ApiTokenService/ListApiTokens",       _list_api_tokens,       (UNAUTHENTICATED, DENIED, DENIED, DENIED, OK)),
+    Row("ApiTokenService/RevokeApiToken",      _revoke_api_token,      (UNAUTHENTICATED, DENIED, DENIED, DENIED, OK)),
+]
+# fmt: on
+
+
+async def _caller_metadata(units: UnitOfWorkFactory) -> dict[str, Metadata]:
+    metadata: dict[str, Metadata] = {"anonymous": (), "Admin": bearer(ADMIN_TOKEN)}
+    for role in ("Member", "UserManager", "Auditor"):
+        metadata[role] = bearer(await token_for_new_user(units, f"matrix-{role.lower()}", role))
+    return metadata
+
+
+async def _status_of(channel: grpc.aio.Channel, rpc: str, request: message.Message, metadata: Metadata) -> grpc.StatusCode:
+    method = descriptor_pool.Default().FindMethodByName(f"{PACKAGE}.{rpc.replace('/', '.')}")
+    response_type = message_factory.GetMessageClass(method.output_type)
+    path = f"/{PACKAGE}.{rpc}"
+    try:
+        if method.client_streaming:
+            raise NotImplementedError(f"{rpc}: teach the matrix to call client-streaming RPCs")
+        if method.server_streaming:
+            call = channel.unary_stream(path, type(request).SerializeToString, response_type.FromString)
+            async for _ in call(request, metadata=metadata):
+                pass
+        else:
+            multicallable = channel.unary_unary(path, type(request).SerializeToString, response_type.FromString)
+            await multicallable(request, metadata=metadata)
+    except grpc.aio.AioRpcError as error:
+        details = rich_error(error)
+        if error.code() == DENIED:
+            assert details.reason == "PERMISSION_DENIED" and details.metadata.get("permission"), details
+        return error.code()
+    return OK
+
+
+@pytest.mark.parametrize("row", MATRIX, ids=lambda row: row.rpc)
+async def test_each_caller_gets_exactly_the_expected_status(channel, units, row: Row) -> None:
+    scene = Scene(units, target_id=await _target(units))
+    metadata = await _caller_metadata(units)
+    got = {}
+    for caller in CALLERS:
+        got[caller] = await _status_of(channel, row.rpc, await row.request(scene), metadata[caller])
+    assert got == dict(zip(CALLERS, row.expected, strict=True))
+
+
+async def _target(units: UnitOfWorkFactory) -> uuid.UUID:
+    async with units() as uow:
+        account = new_user(email="target@example.com", username="matrix-target", password=None, attributes={})
+        user = await uow.users.add(new_id(), account, None, utc_now())
+        await uow.commit()
+    return user.id
+
+
+async def test_every_served_rpc_has_a_row(channel) -> None:
+    stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+    call = stub.ServerReflectionInfo()
+    await call.write(reflection_pb2.ServerReflectionRequest(list_services=""))
+    listed = (await call.read()).list_services_response.service
+    await call.done_writing()
+    served = {
+        f"{service.full_name}/{method.name}"
+        for service in (descriptor_pool.Default().FindServiceByName(s.name) for s in listed)
+        if service.full_name not in UNSERVED_BY_MATRIX
+        for method in service.methods
+    }
+    in_matrix = {f"{PACKAGE}.{row.rpc}" for row in MATRIX}
+    assert served, "reflection listed no services"
+    assert served - in_matrix == set(), "served RPCs without a row in MATRIX"
+    assert in_matrix - served == set(), "rows in MATRIX for RPCs the server does not serve"
