@@ -26,15 +26,19 @@ def free_port() -> int:
 class ServeProcess:
     """`serve` with the given settings as AUTHTUNA_* variables; stderr goes to a file."""
 
-    def __init__(self, workdir: Path, settings: dict[str, str], *args: str) -> None:
+    def __init__(
+        self, workdir: Path, settings: dict[str, str], *args: str, port: int | None = None
+    ) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHTUNA_")}
         env.update({f"AUTHTUNA_{k.upper()}": str(v) for k, v in TEST_ARGON2.items()})
         # Keep the PgBouncer mode of the run when the tests go through PgBouncer.
         if "AUTHTUNA_DB_PGBOUNCER" in os.environ:
             env["AUTHTUNA_DB_PGBOUNCER"] = os.environ["AUTHTUNA_DB_PGBOUNCER"]
         env.update({f"AUTHTUNA_{k.upper()}": v for k, v in settings.items()})
-        self.port = free_port()
-        env.setdefault("AUTHTUNA_LISTEN", f"127.0.0.1:{self.port}")
+        # With `port`, the caller sets the address itself (e.g. in a --config file).
+        self.port = port or free_port()
+        if port is None:
+            env.setdefault("AUTHTUNA_LISTEN", f"127.0.0.1:{self.port}")
         self._log = tempfile.NamedTemporaryFile(prefix="authtuna-serve-", suffix=".log", dir=workdir)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "authtuna_grpc", "serve", *args],
