@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import tomllib
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
@@ -21,6 +22,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from authtuna_grpc.domain.sessions import SessionPolicy
+from authtuna_grpc.domain.sign_in import Limit, LockoutPolicy
 from authtuna_grpc.services.passwords import Argon2Parameters
 
 ENV_PREFIX = "AUTHTUNA_"
@@ -110,6 +113,43 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: float = Field(
         default=10.0, ge=0, le=600, description="How long in-flight calls may finish on SIGTERM."
     )
+    session_lifetime_seconds: int = Field(
+        default=7 * 24 * 3600,
+        ge=1,
+        le=366 * 24 * 3600,
+        description="Absolute session lifetime: a session ends this long after sign-in.",
+    )
+    session_idle_timeout_seconds: int = Field(
+        default=3600,
+        ge=1,
+        le=366 * 24 * 3600,
+        description="A session not validated for this long ends (sliding).",
+    )
+    session_refresh_seconds: int = Field(
+        default=60,
+        ge=0,
+        le=3600,
+        description="Validation records a session's last use at most this often.",
+    )
+    sign_in_max_failures: int = Field(
+        default=5,
+        ge=1,
+        le=10_000,
+        description="Failed sign-ins for one account within the window that lock it.",
+    )
+    sign_in_max_failures_per_ip: int = Field(
+        default=100,
+        ge=0,
+        le=1_000_000,
+        description="Failed sign-ins from one IP address (any accounts) within the window "
+        "that lock the address; 0 turns the per-address limit off.",
+    )
+    sign_in_failure_window_seconds: int = Field(
+        default=900, ge=1, le=7 * 24 * 3600, description="Window in which failures are counted."
+    )
+    sign_in_lock_seconds: int = Field(
+        default=900, ge=1, le=7 * 24 * 3600, description="How long a lock lasts."
+    )
 
     # --- Who is calling: proxies and TLS (docs/authorization.md) ---
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
@@ -191,6 +231,25 @@ class Settings(BaseSettings):
             time_cost=self.argon2_time_cost,
             memory_cost_kib=self.argon2_memory_kib,
             parallelism=self.argon2_parallelism,
+        )
+
+    @property
+    def sessions(self) -> SessionPolicy:
+        return SessionPolicy(
+            lifetime=timedelta(seconds=self.session_lifetime_seconds),
+            idle_timeout=timedelta(seconds=self.session_idle_timeout_seconds),
+            refresh_interval=timedelta(seconds=self.session_refresh_seconds),
+        )
+
+    @property
+    def lockout(self) -> LockoutPolicy:
+        window = timedelta(seconds=self.sign_in_failure_window_seconds)
+        lock_for = timedelta(seconds=self.sign_in_lock_seconds)
+        per_ip = None
+        if self.sign_in_max_failures_per_ip:
+            per_ip = Limit(self.sign_in_max_failures_per_ip, window, lock_for)
+        return LockoutPolicy(
+            per_account=Limit(self.sign_in_max_failures, window, lock_for), per_ip=per_ip
         )
 
 

@@ -15,6 +15,8 @@ from authtuna_api.user.v1 import (
     api_token_service_pb2_grpc,
     role_service_pb2,
     role_service_pb2_grpc,
+    session_service_pb2,
+    session_service_pb2_grpc,
     user_service_pb2,
     user_service_pb2_grpc,
 )
@@ -26,6 +28,7 @@ from authtuna_grpc.api.api_token_servicer import ApiTokenServicer
 from authtuna_grpc.api.interceptors import EdgeInterceptor
 from authtuna_grpc.api.observability import ObservabilityInterceptor
 from authtuna_grpc.api.role_servicer import RoleServicer
+from authtuna_grpc.api.session_servicer import SessionServicer
 from authtuna_grpc.api.user_servicer import UserServicer
 from authtuna_grpc.config import Settings
 from authtuna_grpc.metrics import MetricsEndpoint, ServerMetrics, serve_metrics, single_process_registry
@@ -35,8 +38,11 @@ from authtuna_grpc.services.api_token_manager import ApiTokenManager
 from authtuna_grpc.services.api_tokens import Authenticator
 from authtuna_grpc.services.bootstrap import bootstrap_admin
 from authtuna_grpc.services.deletions import DeletionManager
+from authtuna_grpc.services.lockout import SignInLockout
 from authtuna_grpc.services.passwords import PasswordHasher
 from authtuna_grpc.services.role_manager import RoleManager
+from authtuna_grpc.services.sessions import SessionManager
+from authtuna_grpc.services.sign_in import SignInManager, make_dummy_hash
 from authtuna_grpc.services.suspensions import SuspensionManager
 from authtuna_grpc.services.user_manager import UserManager
 from authtuna_grpc.storage import migrations
@@ -48,7 +54,8 @@ log = logging.getLogger("authtuna_grpc")
 USER_SERVICE_NAME = user_service_pb2.DESCRIPTOR.services_by_name["UserService"].full_name
 ROLE_SERVICE_NAME = role_service_pb2.DESCRIPTOR.services_by_name["RoleService"].full_name
 API_TOKEN_SERVICE_NAME = api_token_service_pb2.DESCRIPTOR.services_by_name["ApiTokenService"].full_name
-SERVICE_NAMES = (USER_SERVICE_NAME, ROLE_SERVICE_NAME, API_TOKEN_SERVICE_NAME)
+SESSION_SERVICE_NAME = session_service_pb2.DESCRIPTOR.services_by_name["SessionService"].full_name
+SERVICE_NAMES = (USER_SERVICE_NAME, ROLE_SERVICE_NAME, API_TOKEN_SERVICE_NAME, SESSION_SERVICE_NAME)
 
 
 @dataclass
@@ -135,7 +142,7 @@ async def start_server(
     server = grpc.aio.server(
         interceptors=[observability, edge], options=server_options(settings, shared_port=worker)
     )
-    _add_services(server, units, hasher, clock, new_id)
+    await _add_services(server, settings, units, hasher, clock, new_id)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
@@ -151,8 +158,9 @@ async def start_server(
     return RunningServer(server, port, health_servicer, engine, hasher, metrics, endpoint)
 
 
-def _add_services(
+async def _add_services(
     server: grpc.aio.Server,
+    settings: Settings,
     units: UnitOfWorkFactory,
     hasher: PasswordHasher,
     clock: clocks.Clock,
@@ -169,6 +177,9 @@ def _add_services(
     )
     role_service_pb2_grpc.add_RoleServiceServicer_to_server(  # type: ignore[no-untyped-call]
         RoleServicer(RoleManager(units, clock, new_id)), server
+    )
+    session_service_pb2_grpc.add_SessionServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        await session_servicer(settings, units, hasher, clock, new_id), server
     )
     api_token_service_pb2_grpc.add_ApiTokenServiceServicer_to_server(  # type: ignore[no-untyped-call]
         ApiTokenServicer(ApiTokenManager(units, clock, new_id)), server
@@ -198,6 +209,20 @@ def _read(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as error:
         raise SystemExit(f"cannot read {path}: {error.strerror}") from None
+
+
+async def session_servicer(
+    settings: Settings,
+    units: UnitOfWorkFactory,
+    hasher: PasswordHasher,
+    clock: clocks.Clock,
+    new_id: clocks.IdFactory,
+) -> SessionServicer:
+    # Unknown users are verified against this, so they cost what a real user costs.
+    dummy_hash = await make_dummy_hash(hasher)
+    lockout = SignInLockout(settings.lockout)
+    sign_ins = SignInManager(units, hasher, lockout, settings.sessions, clock, new_id, dummy_hash)
+    return SessionServicer(sign_ins, SessionManager(units, settings.sessions, clock))
 
 
 async def serve(settings: Settings, *, worker: bool = False) -> None:

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
-from authtuna_api.user.v1 import user_service_pb2_grpc
+from authtuna_api.user.v1 import session_service_pb2_grpc, user_service_pb2_grpc
 
 from authtuna_grpc.config import Settings
 from authtuna_grpc.server import RunningServer, start_server
@@ -77,6 +77,11 @@ async def channel(server: RunningServer) -> AsyncIterator[grpc.aio.Channel]:
 @pytest.fixture
 def users(channel: grpc.aio.Channel) -> user_service_pb2_grpc.UserServiceStub:
     return user_service_pb2_grpc.UserServiceStub(channel)
+
+
+@pytest.fixture
+def sessions(channel: grpc.aio.Channel) -> session_service_pb2_grpc.SessionServiceStub:
+    return session_service_pb2_grpc.SessionServiceStub(channel)
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import grpc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 from authtuna_grpc.domain import errors
@@ -39,6 +39,12 @@ STATUS_CODES: dict[type[errors.DomainError], grpc.StatusCode] = {
     errors.NotAServiceAccount: grpc.StatusCode.FAILED_PRECONDITION,
     errors.ServiceIdentityAlreadyBound: grpc.StatusCode.ALREADY_EXISTS,
     errors.ServiceIdentityNotFound: grpc.StatusCode.NOT_FOUND,
+    errors.InvalidSignIn: grpc.StatusCode.UNAUTHENTICATED,
+    errors.UserSuspended: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.SignInLocked: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    errors.SignInRateLimited: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    errors.InvalidSession: grpc.StatusCode.UNAUTHENTICATED,
+    errors.SessionNotFound: grpc.StatusCode.NOT_FOUND,
 }
 
 
@@ -64,6 +70,10 @@ def to_status(error: errors.DomainError) -> status_pb2.Status:
                 ]
             )
         )
+    if error.retry_delay is not None:
+        delay = duration_pb2.Duration()
+        delay.FromTimedelta(error.retry_delay)
+        details.append(error_details_pb2.RetryInfo(retry_delay=delay))
     packed = []
     for detail in details:
         wrapper = any_pb2.Any()

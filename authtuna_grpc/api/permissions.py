@@ -12,6 +12,7 @@ PACKAGE = "/authtuna_api.user.v1"
 USER_SERVICE = f"{PACKAGE}.UserService"
 ROLE_SERVICE = f"{PACKAGE}.RoleService"
 API_TOKEN_SERVICE = f"{PACKAGE}.ApiTokenService"
+SESSION_SERVICE = f"{PACKAGE}.SessionService"
 
 # Services anyone may call without a token: health probes and reflection for grpcurl.
 OPEN_SERVICE_PREFIXES = (
@@ -42,6 +43,15 @@ REQUIRED_PERMISSION: dict[str, Permission] = {
     f"{API_TOKEN_SERVICE}/CreateApiToken": Permission.TOKENS_MANAGE,
     f"{API_TOKEN_SERVICE}/ListApiTokens": Permission.TOKENS_MANAGE,
     f"{API_TOKEN_SERVICE}/RevokeApiToken": Permission.TOKENS_MANAGE,
+    # The caller is a service signing its end users in; the password authenticates them.
+    f"{SESSION_SERVICE}/SignIn": Permission.SESSIONS_SIGN_IN,
+    # Holding the token is proof enough to end that one session.
+    f"{SESSION_SERVICE}/SignOut": Permission.SESSIONS_SIGN_IN,
+    f"{SESSION_SERVICE}/ValidateSession": Permission.SESSIONS_VALIDATE,
+    f"{SESSION_SERVICE}/RevokeSession": Permission.SESSIONS_MANAGE,
+    f"{SESSION_SERVICE}/RevokeAllSessions": Permission.SESSIONS_MANAGE,
+    f"{SESSION_SERVICE}/ListSessions": Permission.SESSIONS_MANAGE,
+    f"{SESSION_SERVICE}/ClearSignInLock": Permission.SESSIONS_MANAGE,
 }
 
 

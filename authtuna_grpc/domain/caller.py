@@ -18,6 +18,9 @@ class Permission(enum.StrEnum):
     AUDIT_READ = "audit.read"
     ROLES_MANAGE = "roles.manage"
     TOKENS_MANAGE = "tokens.manage"
+    SESSIONS_SIGN_IN = "sessions.sign_in"
+    SESSIONS_VALIDATE = "sessions.validate"
+    SESSIONS_MANAGE = "sessions.manage"
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ The API layer maps every class here to a gRPC status in one table
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import ClassVar, Self
 
 
@@ -29,11 +30,14 @@ class DomainError(Exception):
         *,
         violations: tuple[FieldViolation, ...] = (),
         metadata: dict[str, str] | None = None,
+        retry_delay: timedelta | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.violations = violations
         self.metadata = dict(metadata or {})
+        # When set, the client may retry after this long (google.rpc.RetryInfo).
+        self.retry_delay = retry_delay
 
 
 class InvalidInput(DomainError):
@@ -194,3 +198,39 @@ class ServiceIdentityAlreadyBound(DomainError):
 
 class ServiceIdentityNotFound(DomainError):
     reason = "SERVICE_IDENTITY_NOT_FOUND"
+
+
+class InvalidSignIn(DomainError):
+    """Wrong password, unknown identity, or no password: deliberately one error, so a
+    sign-in never tells whether an account exists."""
+
+    reason = "INVALID_SIGN_IN"
+
+
+class UserSuspended(DomainError):
+    """The password was right, but the account is suspended."""
+
+    reason = "USER_SUSPENDED"
+
+
+class SignInLocked(DomainError):
+    """Too many failed sign-ins for this account (or identity): locked for a while."""
+
+    reason = "SIGN_IN_LOCKED"
+
+
+class SignInRateLimited(DomainError):
+    """Too many failed sign-ins from this IP address across accounts."""
+
+    reason = "SIGN_IN_RATE_LIMITED"
+
+
+class InvalidSession(DomainError):
+    """The session token is unknown, expired, idle too long or revoked, or its user is
+    suspended."""
+
+    reason = "INVALID_SESSION"
+
+
+class SessionNotFound(DomainError):
+    reason = "SESSION_NOT_FOUND"

@@ -76,12 +76,12 @@ class Authenticator:
             raise MissingCredentials("this call requires 'authorization: Bearer <token>' metadata")
         if secret and len(secret) > MAX_TOKEN_LENGTH:
             raise InvalidCredentials("the bearer token is not valid")
-        async with self._units() as uow:
-            if secret:
-                user_id = await self._token_owner(uow, secret)
-            else:
+        if secret:
+            user_id, permissions = await self._token_owner(secret)
+        else:
+            async with self._units.read() as uow:
                 user_id = await _certificate_owner(uow, identities)
-            permissions = await uow.roles.global_permissions(user_id)
+                permissions = await uow.roles.global_permissions(user_id)
         return Caller(
             user_id=user_id,
             permissions=permissions,
@@ -89,15 +89,18 @@ class Authenticator:
             request_id=request_id,
         )
 
-    async def _token_owner(self, uow: UnitOfWork, secret: str) -> uuid.UUID:
+    async def _token_owner(self, secret: str) -> tuple[uuid.UUID, frozenset[str]]:
+        """Runs on every call: one statement, outside any transaction."""
         now = self._clock()
-        owner = await uow.api_tokens.owner_of(token_digest(secret), now)
+        async with self._units.read() as uow:
+            owner = await uow.api_tokens.owner_of(token_digest(secret), now)
         if owner is None:
             raise InvalidCredentials("the bearer token is not valid")
         if needs_last_used_update(owner.last_used_at, now):
-            await uow.api_tokens.mark_used(owner.token_id, now)
-            await uow.commit()
-        return owner.user_id
+            async with self._units() as uow:
+                await uow.api_tokens.mark_used(owner.token_id, now)
+                await uow.commit()
+        return owner.user_id, owner.permissions
 
 
 async def _certificate_owner(uow: UnitOfWork, identities: Sequence[str]) -> uuid.UUID:

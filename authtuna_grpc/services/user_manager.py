@@ -83,9 +83,10 @@ class UserManager:
         return user
 
     async def get(self, kind: LookupKind, key: str) -> User:
-        async with self._units() as uow:
-            if kind == "id":
-                user = await uow.users.by_id(parse_user_id(key, "id"))
+        user_id = parse_user_id(key, "id") if kind == "id" else None
+        async with self._units.read() as uow:
+            if user_id is not None:
+                user = await uow.users.by_id(user_id)
             elif kind == "email":
                 user = await uow.users.by_email(key)
             else:

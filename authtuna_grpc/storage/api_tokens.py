@@ -7,15 +7,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Unpack
 
-from sqlalchemy import Row, and_, delete, insert, or_, select, update
+from sqlalchemy import Row, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authtuna_grpc.domain.credentials import ApiToken
+from authtuna_grpc.domain.roles import GLOBAL_SCOPE
 from authtuna_grpc.storage import tables
 from authtuna_grpc.storage.rows import aware, aware_required
 
 _t = tables.api_token
 _u = tables.user
+_ra = tables.role_assignment
+_rp = tables.role_permission
 _METADATA = (
     _t.c.id,
     _t.c.user_id,
@@ -32,6 +35,25 @@ class TokenOwner:
     user_id: uuid.UUID
     token_id: uuid.UUID
     last_used_at: datetime | None
+    permissions: frozenset[str]
+
+
+# Built once: the token check runs on every call, and building a statement costs more
+# than executing its cached compilation.
+_OWNER_QUERY = (
+    select(_t.c.user_id, _t.c.id, _t.c.last_used_at, _rp.c.permission)
+    .select_from(
+        _t.join(_u, _u.c.id == _t.c.user_id)
+        .outerjoin(_ra, and_(_ra.c.user_id == _t.c.user_id, _ra.c.scope == GLOBAL_SCOPE))
+        .outerjoin(_rp, _rp.c.role_id == _ra.c.role_id)
+    )
+    .where(
+        _t.c.token_hash == bindparam("token_hash"),
+        _t.c.revoked_at.is_(None),
+        or_(_t.c.expires_at.is_(None), _t.c.expires_at > bindparam("now")),
+        _u.c.is_active.is_(True),
+    )
+)
 
 
 class ApiTokenRepository:
@@ -62,23 +84,20 @@ class ApiTokenRepository:
         )
 
     async def owner_of(self, token_hash: str, now: datetime) -> TokenOwner | None:
-        """The active owner of a live token, or None (unknown, expired, revoked, suspended)."""
-        query = (
-            select(_t.c.user_id, _t.c.id, _t.c.last_used_at)
-            .join(_u, _u.c.id == _t.c.user_id)
-            .where(
-                and_(
-                    _t.c.token_hash == token_hash,
-                    _t.c.revoked_at.is_(None),
-                    or_(_t.c.expires_at.is_(None), _t.c.expires_at > now),
-                    _u.c.is_active.is_(True),
-                )
-            )
-        )
-        row = (await self._connection.execute(query)).first()
-        if row is None:
+        """The active owner of a live token with the permissions of the roles it holds
+        globally, or None (unknown, expired, revoked, suspended) — in one statement."""
+        rows = (
+            await self._connection.execute(_OWNER_QUERY, {"token_hash": token_hash, "now": now})
+        ).all()
+        if not rows:
             return None
-        return TokenOwner(user_id=row.user_id, token_id=row.id, last_used_at=aware(row.last_used_at))
+        first = rows[0]
+        return TokenOwner(
+            user_id=first.user_id,
+            token_id=first.id,
+            last_used_at=aware(first.last_used_at),
+            permissions=frozenset(row.permission for row in rows if row.permission is not None),
+        )
 
     async def revoke_all_of(self, user_id: uuid.UUID, now: datetime) -> int:
         """Revoke every token of the user not revoked yet; the number revoked."""

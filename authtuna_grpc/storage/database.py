@@ -38,7 +38,6 @@ def create_engine(url: str, *, pool_size: int = 10, pgbouncer: bool = False) -> 
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
         hide_parameters=True,
         connect_args=dict(PGBOUNCER_CONNECT_ARGS) if pgbouncer else {},
     )

@@ -130,6 +130,18 @@ class RoleRepository:
         )
         return frozenset((await self._connection.execute(query)).scalars().all())
 
+    async def global_grants(self, user_id: uuid.UUID) -> tuple[list[str], list[str]]:
+        """(role names, permissions) the user holds at the global scope, each sorted."""
+        query = (
+            select(_r.c.name, _rp.c.permission)
+            .select_from(_ra.join(_r, _r.c.id == _ra.c.role_id))
+            .outerjoin(_rp, _rp.c.role_id == _ra.c.role_id)
+            .where(_ra.c.user_id == user_id, _ra.c.scope == GLOBAL_SCOPE)
+        )
+        rows = (await self._connection.execute(query)).all()
+        roles = sorted({row.name for row in rows})
+        permissions = sorted({row.permission for row in rows if row.permission is not None})
+        return roles, permissions
     async def _roles(self, query: Select[Any]) -> list[Role]:
         rows = (await self._connection.execute(query)).all()
         if not rows:

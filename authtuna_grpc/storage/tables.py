@@ -160,3 +160,17 @@ deleted_user = Table(
     Column("deleted_by", Uuid(), nullable=True),
     Column("reason", Text(), nullable=True),
 )
+
+# Failed sign-ins counted per account, per identity no account has (a SHA-256 digest)
+# and per IP address, with the lock they lead to. Kept here, not in process memory, so
+# a lockout holds across server processes. `stale_at` is when a row stops mattering.
+sign_in_throttle = Table(
+    "sign_in_throttle",
+    metadata,
+    Column("scope", String(16), primary_key=True),
+    Column("subject", String(255), primary_key=True),
+    Column("failures", Integer(), nullable=False),
+    Column("window_started_at", DateTime(timezone=True), nullable=False),
+    Column("locked_until", DateTime(timezone=True), nullable=True),
+    Column("stale_at", DateTime(timezone=True), nullable=False, index=True),
+)

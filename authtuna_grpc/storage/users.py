@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authtuna_grpc.domain.user import NewUser, User, identity_key
@@ -15,6 +14,10 @@ from authtuna_grpc.storage import tables
 from authtuna_grpc.storage.rows import to_user
 
 _t = tables.user
+# The lookups every GetUser makes, built once (see api_tokens._OWNER_QUERY).
+_BY_ID = select(_t).where(_t.c.id == bindparam("key"))
+_BY_EMAIL_KEY = select(_t).where(_t.c.email_key == bindparam("key"))
+_BY_USERNAME_KEY = select(_t).where(_t.c.username_key == bindparam("key"))
 
 
 class UserRepository:
@@ -47,13 +50,17 @@ class UserRepository:
         return to_user(row)
 
     async def by_id(self, user_id: uuid.UUID) -> User | None:
-        return await self._one(select(_t).where(_t.c.id == user_id))
+        return await self._lookup(_BY_ID, user_id)
 
     async def by_email(self, email: str) -> User | None:
-        return await self._one(select(_t).where(_t.c.email_key == identity_key(email)))
+        return await self._lookup(_BY_EMAIL_KEY, identity_key(email))
 
     async def by_username(self, username: str) -> User | None:
-        return await self._one(select(_t).where(_t.c.username_key == identity_key(username)))
+        return await self._lookup(_BY_USERNAME_KEY, identity_key(username))
+
+    async def _lookup(self, query: Any, key: object) -> User | None:
+        row = (await self._connection.execute(query, {"key": key})).first()
+        return to_user(row) if row is not None else None
 
     async def email_taken(self, email: str, *, excluding: uuid.UUID | None = None) -> bool:
         """Whether another user (not `excluding`) has this email, case-insensitively."""
@@ -147,7 +154,3 @@ class UserRepository:
         statement = statement.values(version=_t.c.version + 1, updated_at=now, **values)
         result = await self._connection.execute(statement)
         return bool(result.rowcount == 1)
-
-    async def _one(self, query: object) -> User | None:
-        row = (await self._connection.execute(query)).first()  # type: ignore[call-overload]
-        return to_user(row) if row is not None else None

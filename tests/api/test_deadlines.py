@@ -97,3 +97,31 @@ async def test_a_call_whose_deadline_expires_while_its_query_waits_stops_the_que
     with pytest.raises(grpc.aio.AioRpcError) as missing:
         await users.GetUser(pb.GetUserRequest(username="late-one"), metadata=callers.admin)
     assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_an_expired_read_leaves_no_query_behind(users, callers: Callers, database_url: str) -> None:
+    """Reads run without a transaction (so without a statement timeout): the call's
+    cancellation must stop the statement on the server."""
+    request = pb.GetUserRequest(username="admin")
+    if is_sqlite(database_url):
+        # SQLite has no server to cancel on; a read with a deadline simply works.
+        assert (await users.GetUser(request, metadata=callers.admin, timeout=1.5)).user.username
+        return
+    connection = await asyncpg.connect(_dsn(database_url), statement_cache_size=0)
+    try:
+        async with connection.transaction():
+            await connection.execute('LOCK TABLE "user" IN ACCESS EXCLUSIVE MODE')
+            started = time.monotonic()
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await users.GetUser(request, metadata=callers.admin, timeout=1.0)
+            assert caught.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+            assert time.monotonic() - started < 3
+            waiting = 1
+            for _ in range(40):
+                waiting = await connection.fetchval(WAITING_ON_LOCKS)
+                if waiting == 0:
+                    break
+                await asyncio.sleep(0.05)
+            assert waiting == 0, "the expired read is still waiting in PostgreSQL"
+    finally:
+        await connection.close()

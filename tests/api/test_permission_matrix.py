@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from datetime import timedelta
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+import argon2
 import grpc
 import pytest
 from authtuna_api.user.v1 import api_token_service_pb2 as tokens_pb
 from authtuna_api.user.v1 import role_service_pb2 as roles_pb
+from authtuna_api.user.v1 import session_service_pb2 as sessions_pb
 from authtuna_api.user.v1 import user_pb2
 from authtuna_api.user.v1 import user_service_pb2 as users_pb
 from google.protobuf import descriptor_pool, field_mask_pb2, message, message_factory
@@ -29,15 +32,17 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from authtuna_grpc.domain.caller import system_caller
 from authtuna_grpc.domain.roles import NewRole
 from authtuna_grpc.domain.user import new_user
-from authtuna_grpc.services.api_tokens import generate_secret, issue_token
+from authtuna_grpc.services.api_tokens import generate_secret, issue_token, token_digest
 from authtuna_grpc.services.clock import new_id, utc_now
 from authtuna_grpc.services.deletions import DeletionManager
+from authtuna_grpc.services.sessions import generate_session_token
 from authtuna_grpc.services.suspensions import SuspensionManager
 from authtuna_grpc.storage.unit_of_work import UnitOfWorkFactory
 from tests.callers import ADMIN_TOKEN, Metadata, bearer, token_for_new_user
 from tests.rich_status import rich_error
 
 PACKAGE = "authtuna_api.user.v1"
+PASSWORD = "Matrix-Pass-9"
 CALLERS = ("anonymous", "Member", "UserManager", "Auditor", "Admin")
 UNSERVED_BY_MATRIX = {"grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"}
 
@@ -95,6 +100,28 @@ class Scene:
         user_id = await self.user()
         await DeletionManager(self.units, utc_now).delete(system_caller(), user_id, "matrix")
         return user_id
+
+    async def password_user(self) -> str:
+        """A fresh user who can sign in with PASSWORD; its username."""
+        name = self.unique("matrix-signer")
+        password_hash = argon2.PasswordHasher(time_cost=1, memory_cost=64, parallelism=1).hash(PASSWORD)
+        async with self.units() as uow:
+            account = new_user(email=f"{name}@example.com", username=name, password=None, attributes={})
+            await uow.users.add(new_id(), account, password_hash, utc_now())
+            await uow.commit()
+        return name
+
+    async def session(self) -> tuple[uuid.UUID, str]:
+        """(id, token) of a fresh live session of the target user."""
+        session_id, token, now = new_id(), generate_session_token(), utc_now()
+        async with self.units() as uow:
+            await uow.sessions.add(
+                session_id=session_id, user_id=self.target_id, token_hash=token_digest(token),
+                created_at=now, expires_at=now + timedelta(hours=1),
+                idle_expires_at=now + timedelta(hours=1),
+            )
+            await uow.commit()
+        return session_id, token
 
     async def token(self) -> uuid.UUID:
         token_id = new_id()
@@ -161,6 +188,34 @@ async def _get_deleted_user(scene: Scene) -> message.Message:
     return users_pb.GetDeletedUserRequest(id=str(await scene.deleted_user()))
 
 
+async def _sign_in(scene: Scene) -> message.Message:
+    return sessions_pb.SignInRequest(identity=await scene.password_user(), password=PASSWORD)
+
+
+async def _sign_out(scene: Scene) -> message.Message:
+    return sessions_pb.SignOutRequest(session_token=(await scene.session())[1])
+
+
+async def _validate_session(scene: Scene) -> message.Message:
+    return sessions_pb.ValidateSessionRequest(session_token=(await scene.session())[1])
+
+
+async def _revoke_session(scene: Scene) -> message.Message:
+    return sessions_pb.RevokeSessionRequest(id=str((await scene.session())[0]))
+
+
+async def _revoke_all_sessions(scene: Scene) -> message.Message:
+    return sessions_pb.RevokeAllSessionsRequest(user_id=str(scene.target_id))
+
+
+async def _list_sessions(scene: Scene) -> message.Message:
+    return sessions_pb.ListSessionsRequest(user_id=str(scene.target_id))
+
+
+async def _clear_sign_in_lock(scene: Scene) -> message.Message:
+    return sessions_pb.ClearSignInLockRequest(user_id=str(scene.target_id))
+
+
 async def _create_role(scene: Scene) -> message.Message:
     return roles_pb.CreateRoleRequest(name=scene.unique("Created"), permissions=["users.read_basic"])
 
@@ -211,6 +266,13 @@ MATRIX = [
     Row("UserService/UnsuspendUser",           _unsuspend_user,        (UNAUTHENTICATED, DENIED, OK,     DENIED, OK)),
     Row("UserService/DeleteUser",              _delete_user,           (UNAUTHENTICATED, DENIED, DENIED, DENIED, OK)),
     Row("UserService/GetDeletedUser",          _get_deleted_user,      (UNAUTHENTICATED, DENIED, DENIED, DENIED, OK)),
+    Row("SessionService/SignIn",               _sign_in,               (UNAUTHENTICATED, DENIED, DENIED, DENIED, OK)),
+    Row("SessionService/SignOut",              _sign_out,              (UNAUTHENTICATED, DENIED, DENIED, DENIED, OK)),
+    Row("SessionService/ValidateSession",      _validate_session,      (UNAUTHENTICATED, DENIED, DENIED, DENIED, OK)),
+    Row("SessionService/RevokeSession",        _revoke_session,        (UNAUTHENTICATED, DENIED, OK,     DENIED, OK)),
+    Row("SessionService/RevokeAllSessions",    _revoke_all_sessions,   (UNAUTHENTICATED, DENIED, OK,     DENIED, OK)),
+    Row("SessionService/ListSessions",         _list_sessions,         (UNAUTHENTICATED, DENIED, OK,     DENIED, OK)),
+    Row("SessionService/ClearSignInLock",      _clear_sign_in_lock,    (UNAUTHENTICATED, DENIED, OK,     DENIED, OK)),
     Row("RoleService/CreateRole",              _create_role,           (UNAUTHENTICATED, DENIED, DENIED, DENIED, OK)),
     Row("RoleService/ListRoles",               _list_roles,            (UNAUTHENTICATED, DENIED, OK,     OK,     OK)),
     Row("RoleService/DeleteRole",              _delete_role,           (UNAUTHENTICATED, DENIED, DENIED, DENIED, OK)),

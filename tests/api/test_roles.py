@@ -64,7 +64,7 @@ async def test_create_role_names_each_bad_field(roles, callers: Callers, request
 async def test_list_roles_shows_the_builtin_roles_by_name(roles, callers: Callers) -> None:
     listed = (await roles.ListRoles(pb.ListRolesRequest(), metadata=callers.admin)).roles
     by_name = {role.name: role for role in listed}
-    assert [role.name for role in listed] == ["Admin", "Auditor", "Member", "UserManager"]
+    assert [role.name for role in listed] == ["Admin", "Auditor", "Member", "SignInService", "UserManager"]
     assert all(role.is_builtin for role in listed)
     assert list(by_name["Member"].permissions) == ["users.read_basic"]
     assert list(by_name["Auditor"].permissions) == ["audit.read", "users.read", "users.read_basic"]
