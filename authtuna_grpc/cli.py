@@ -17,7 +17,8 @@ from typing import Any
 from pydantic.fields import FieldInfo
 
 from authtuna_grpc import credential_commands
-from authtuna_grpc.config import InvalidSettings, Settings, env_name, load_settings
+from authtuna_grpc.config import Settings, env_name
+from authtuna_grpc.settings_sources import InvalidSettings, load_settings
 from authtuna_grpc.logs import configure_logging
 from authtuna_grpc.settings_reference import (
     default_text,

@@ -2,25 +2,18 @@
 
 Every field here is a setting: `serve --help` builds its flags from these fields and
 docs/configuration.md lists them (a test keeps the page in step with this class).
+settings_sources.load_settings reads them from flags, the environment and a file.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import tomllib
-from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Literal, Self
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
-from pydantic_settings import (
-    BaseSettings,
-    DotEnvSettingsSource,
-    EnvSettingsSource,
-    NoDecode,
-    SettingsConfigDict,
-)
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from authtuna_grpc.domain.sessions import SessionPolicy
 from authtuna_grpc.domain.sign_in import Limit, LockoutPolicy
@@ -255,52 +248,3 @@ class Settings(BaseSettings):
 
 def env_name(field: str) -> str:
     return ENV_PREFIX + field.upper()
-
-
-def read_settings_file(path: Path) -> dict[str, Any]:
-    """A TOML file of `name = value` (field names), or an env file of AUTHTUNA_NAME=value lines."""
-    if path.suffix == ".toml":
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    return dict(DotEnvSettingsSource(Settings, env_file=path)())
-
-
-class InvalidSettings(Exception):
-    """Settings that cannot be used; each problem names the setting and where it came from."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
-
-
-def load_settings(flags: Mapping[str, Any], file: Path | None = None) -> Settings:
-    """Settings from flags, then AUTHTUNA_* variables, then `file`, then defaults."""
-    from_env = EnvSettingsSource(Settings)()
-    try:
-        from_file = read_settings_file(file) if file is not None else {}
-    except (OSError, ValueError) as error:
-        raise InvalidSettings([f"cannot read settings file {file}: {error}"]) from None
-    values = {name: v for name, v in from_file.items() if name not in from_env}
-    values.update(from_env)
-    values.update(flags)
-    try:
-        return Settings(**values)
-    except ValidationError as error:
-        problems = []
-        for problem in error.errors():
-            # A rule across several settings has no single name; its message names them.
-            where = _origin(str(problem["loc"][0]), flags, from_env, file) if problem["loc"] else "settings"
-            message = problem["msg"].removeprefix("Value error, ")
-            problems.append(f"invalid setting {where}: {message}")
-        raise InvalidSettings(problems) from None
-
-
-def _origin(name: str, flags: Mapping[str, Any], env: Mapping[str, Any], file: Path | None) -> str:
-    variable = env_name(name.removeprefix(ENV_PREFIX.lower()))
-    if name in flags:
-        return f"--{name.replace('_', '-')} ({variable})"
-    if name in env or file is None:
-        return variable
-    if file.suffix == ".toml":
-        return f"{name} in {file} ({variable})"
-    return f"{variable} in {file}"

@@ -93,6 +93,18 @@ class Supervisor:
             self.start(index)
         return True
 
+    def run(self) -> bool:
+        """Start the workers and keep them running until asked to stop; False when they
+        keep dying."""
+        for index in range(self._settings.workers):
+            self.start(index)
+        log.info("started %d workers serving %s", self._settings.workers, self._settings.listen)
+        while not self.stopping.wait(0.5):
+            if not self.replace_dead():
+                log.error("workers keep exiting at start; giving up")
+                return False
+        return True
+
     def stop(self) -> None:
         for process in self._workers.values():
             if process.is_alive() and process.pid is not None:
@@ -134,15 +146,9 @@ def supervise(settings: Settings) -> int:
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, on_signal)
-    healthy = True
+    healthy = False
     try:
-        for index in range(settings.workers):
-            supervisor.start(index)
-        log.info("started %d workers serving %s", settings.workers, settings.listen)
-        while healthy and not supervisor.stopping.wait(0.5):
-            healthy = supervisor.replace_dead()
-        if not healthy:
-            log.error("workers keep exiting at start; giving up")
+        healthy = supervisor.run()
     finally:
         supervisor.stop()
         if endpoint is not None:

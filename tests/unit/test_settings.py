@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from authtuna_grpc.cli import _parser
-from authtuna_grpc.config import InvalidSettings, Settings, load_settings
+from authtuna_grpc.config import Settings
+from authtuna_grpc.settings_sources import InvalidSettings, load_settings
 from authtuna_grpc.settings_reference import flag_name, is_secret, with_table
 
 ROOT = Path(__file__).resolve().parents[2]
