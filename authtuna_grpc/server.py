@@ -21,12 +21,12 @@ from authtuna_api.user.v1 import (
     user_service_pb2_grpc,
 )
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from authtuna_grpc.api.api_token_servicer import ApiTokenServicer
 from authtuna_grpc.api.interceptors import EdgeInterceptor
 from authtuna_grpc.api.observability import ObservabilityInterceptor
+from authtuna_grpc.api.reflection import enable_reflection
 from authtuna_grpc.api.role_servicer import RoleServicer
 from authtuna_grpc.api.session_servicer import SessionServicer
 from authtuna_grpc.api.user_servicer import UserServicer
@@ -145,9 +145,7 @@ async def start_server(
     await _add_services(server, settings, units, hasher, clock, new_id)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable_server_reflection(
-        (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
-    )
+    enable_reflection(server, (*SERVICE_NAMES, health.SERVICE_NAME))
     port = _listen(server, settings)
     endpoint = None
     if metrics is not None and not worker:

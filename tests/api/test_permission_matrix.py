@@ -44,7 +44,11 @@ from tests.rich_status import rich_error
 PACKAGE = "authtuna_api.user.v1"
 PASSWORD = "Matrix-Pass-9"
 CALLERS = ("anonymous", "Member", "UserManager", "Auditor", "Admin")
-UNSERVED_BY_MATRIX = {"grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"}
+UNSERVED_BY_MATRIX = {
+    "grpc.health.v1.Health",
+    "grpc.reflection.v1.ServerReflection",
+    "grpc.reflection.v1alpha.ServerReflection",
+}
 
 OK = grpc.StatusCode.OK
 UNAUTHENTICATED = grpc.StatusCode.UNAUTHENTICATED
@@ -341,8 +345,11 @@ async def test_every_served_rpc_has_a_row(channel) -> None:
     await call.done_writing()
     served = {
         f"{service.full_name}/{method.name}"
-        for service in (descriptor_pool.Default().FindServiceByName(s.name) for s in listed)
-        if service.full_name not in UNSERVED_BY_MATRIX
+        for service in (
+            descriptor_pool.Default().FindServiceByName(s.name)
+            for s in listed
+            if s.name not in UNSERVED_BY_MATRIX
+        )
         for method in service.methods
     }
     in_matrix = {f"{PACKAGE}.{row.rpc}" for row in MATRIX}
