@@ -13,8 +13,9 @@ from pathlib import Path
 
 import grpc
 import pytest
+from authtuna_api.user.v1 import session_service_pb2 as sessions_pb
+from authtuna_api.user.v1 import session_service_pb2_grpc, user_service_pb2_grpc
 from authtuna_api.user.v1 import user_service_pb2 as pb
-from authtuna_api.user.v1 import user_service_pb2_grpc
 from sqlalchemy import select
 
 from authtuna_grpc.services.api_tokens import token_digest
@@ -29,13 +30,33 @@ PASSWORDS = {
     "bob": "Bob-Secret-Pass-2",
     "alice-new": "Alice-Changed-Pass-3",
     "weak": "weakpw",
+    "wrong": "Not-Alices-Password-4",
 }
+BOGUS_SESSION = "ses_bogus-session-token-which-must-never-be-logged"
 WRONG_TOKEN = "atk_wrong-token-which-must-never-be-logged-0001"
 BASIC = base64.b64encode(b"alice:" + PASSWORDS["alice"].encode()).decode()
 
 
-async def _calls(address: str, member_token: str, database_url: str) -> set[str]:
-    """Run the calls; return the hashes stored along the way (later calls replace some)."""
+async def _sign_ins(channel: grpc.aio.Channel) -> str:
+    """Sign in right and wrong, validate good and bogus sessions; return the session token."""
+    admin = bearer(ADMIN_TOKEN)
+    sessions = session_service_pb2_grpc.SessionServiceStub(channel)
+    signed_in = await sessions.SignIn(
+        sessions_pb.SignInRequest(identity="alice", password=PASSWORDS["alice-new"]), metadata=admin)
+    token = signed_in.session.token
+    await sessions.ValidateSession(sessions_pb.ValidateSessionRequest(session_token=token), metadata=admin)
+    for call in (
+        sessions.SignIn(sessions_pb.SignInRequest(identity="alice", password=PASSWORDS["wrong"]), metadata=admin),
+        sessions.ValidateSession(sessions_pb.ValidateSessionRequest(session_token=BOGUS_SESSION), metadata=admin),
+    ):
+        with pytest.raises(grpc.aio.AioRpcError):
+            await call
+    return token
+
+
+async def _calls(address: str, member_token: str, database_url: str) -> tuple[set[str], str]:
+    """Run the calls; return the hashes stored along the way (later calls replace some)
+    and the session token a sign-in produced."""
     admin = bearer(ADMIN_TOKEN)
     async with grpc.aio.insecure_channel(address) as channel:
         users = user_service_pb2_grpc.UserServiceStub(channel)
@@ -63,10 +84,11 @@ async def _calls(address: str, member_token: str, database_url: str) -> set[str]
         await users.UpdateUser(pb.UpdateUserRequest(
             id=alice.id, user={"attributes": {"team": "core"}},
             update_mask={"paths": ["attributes"]}, etag=alice.etag), metadata=admin)
+        session_token = await _sign_ins(channel)
         stored |= await _stored_secrets(database_url)
         await users.SuspendUser(pb.SuspendUserRequest(id=bob.id, reason="scan"), metadata=admin)
         await users.DeleteUser(pb.DeleteUserRequest(id=bob.id, reason="scan"), metadata=admin)
-    return stored
+    return stored, session_token
 
 
 async def _stored_secrets(database_url: str) -> set[str]:
@@ -95,7 +117,7 @@ async def test_a_full_run_logs_no_password_token_or_hash(tmp_path: Path, databas
         member_token = await token_for_new_user(
             UnitOfWorkFactory(create_engine(database_url)), "scanner", "Member"
         )
-        stored = await _calls(serve.address, member_token, database_url)
+        stored, session_token = await _calls(serve.address, member_token, database_url)
         assert serve.stop() == 0
         log = serve.log()
     finally:
@@ -104,8 +126,9 @@ async def test_a_full_run_logs_no_password_token_or_hash(tmp_path: Path, databas
     stored |= await _stored_secrets(database_url)
     assert sum(value.startswith("$argon2id$") for value in stored) == 3  # alice twice, bob
     secrets = {
-        *PASSWORDS.values(), BASIC, ADMIN_TOKEN, WRONG_TOKEN, member_token,
-        token_digest(ADMIN_TOKEN), token_digest(member_token), *stored,
+        *PASSWORDS.values(), BASIC, ADMIN_TOKEN, WRONG_TOKEN, member_token, session_token,
+        BOGUS_SESSION, token_digest(ADMIN_TOKEN), token_digest(member_token),
+        token_digest(session_token), *stored,
     }
     leaked = sorted(secret for secret in secrets if secret in log)
     assert not leaked, f"secrets in the server log: {leaked}"
@@ -116,5 +139,6 @@ async def test_a_full_run_logs_no_password_token_or_hash(tmp_path: Path, databas
         ("CreateUser", "OK"), ("CreateUser", "INVALID_ARGUMENT"), ("GetUser", "UNAUTHENTICATED"),
         ("DeleteUser", "PERMISSION_DENIED"), ("SetPassword", "OK"), ("UpdateUser", "OK"),
         ("SuspendUser", "OK"), ("DeleteUser", "OK"), ("ListUsers", "OK"),
+        ("SignIn", "OK"), ("SignIn", "UNAUTHENTICATED"), ("ValidateSession", "OK"),
     } <= codes
-    assert len(access) == 14
+    assert len(access) == 18
