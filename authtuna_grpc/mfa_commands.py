@@ -47,7 +47,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     if box is None:
         _say("AUTHTUNA_MFA_ENCRYPTION_KEYS is not set")
         return 2
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, pgbouncer=settings.db_pgbouncer)
     try:
         if not await migrations.is_current(engine):
             _say("the database schema is not current: run `authtuna-grpc migrate` first")

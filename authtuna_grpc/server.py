@@ -25,11 +25,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from authtuna_grpc.api.api_token_servicer import ApiTokenServicer
 from authtuna_grpc.api.interceptors import EdgeInterceptor
+from authtuna_grpc.api.observability import ObservabilityInterceptor
 from authtuna_grpc.api.reflection import enable_reflection
 from authtuna_grpc.api.role_servicer import RoleServicer
 from authtuna_grpc.api.session_servicer import SessionServicer
 from authtuna_grpc.api.user_servicer import UserServicer
 from authtuna_grpc.config import Settings
+from authtuna_grpc.metrics import MetricsEndpoint, ServerMetrics, serve_metrics, single_process_registry
+from authtuna_grpc.server_options import server_options
 from authtuna_grpc.services import clock as clocks
 from authtuna_grpc.services.api_token_manager import ApiTokenManager
 from authtuna_grpc.services.api_tokens import Authenticator
@@ -65,6 +68,8 @@ class RunningServer:
     health: health.aio.HealthServicer
     engine: AsyncEngine
     hasher: PasswordHasher
+    metrics: ServerMetrics | None = None
+    metrics_endpoint: MetricsEndpoint | None = None
 
     async def stop(self, grace: float) -> None:
         """Report NOT_SERVING, let in-flight calls finish within `grace`, release resources."""
@@ -72,6 +77,8 @@ class RunningServer:
         await self.server.stop(grace)
         self.hasher.close()
         await self.engine.dispose()
+        if self.metrics_endpoint is not None:
+            self.metrics_endpoint.close()
 
 
 async def prepare_database(engine: AsyncEngine) -> None:
@@ -87,36 +94,69 @@ async def prepare_database(engine: AsyncEngine) -> None:
     await migrations.upgrade(engine)
 
 
+async def prepare_storage(
+    settings: Settings, engine: AsyncEngine, clock: clocks.Clock, new_id: clocks.IdFactory
+) -> None:
+    """Migrate an empty database and create the admin account: once, before serving."""
+    await prepare_database(engine)
+    configured = settings.bootstrap_token.get_secret_value() if settings.bootstrap_token else None
+    boot = await bootstrap_admin(UnitOfWorkFactory(engine), clock, new_id, configured)
+    if boot is not None and boot.generated:
+        print(f"authtuna-grpc: admin service account token (shown once): {boot.token}", file=sys.stderr)
+
+
+def create_database_engine(settings: Settings) -> AsyncEngine:
+    return create_engine(
+        settings.database_url, pool_size=settings.db_pool_size, pgbouncer=settings.db_pgbouncer
+    )
+
+
 async def start_server(
     settings: Settings,
     *,
     clock: clocks.Clock = clocks.utc_now,
     new_id: clocks.IdFactory = clocks.new_id,
+    worker: bool = False,
 ) -> RunningServer:
-    engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
-    await prepare_database(engine)
+    """Serve `settings`. A worker shares its port with its siblings and leaves migrations,
+    bootstrap and the metrics endpoint to its supervisor (workers.py)."""
+    engine = create_database_engine(settings)
+    metrics = ServerMetrics() if settings.metrics_listen else None
+    if metrics is not None:
+        metrics.watch_pool(engine)
+    if not worker:
+        await prepare_storage(settings, engine, clock, new_id)
     units = UnitOfWorkFactory(engine)
-    configured = settings.bootstrap_token.get_secret_value() if settings.bootstrap_token else None
-    boot = await bootstrap_admin(units, clock, new_id, configured)
-    if boot is not None and boot.generated:
-        print(f"authtuna-grpc: admin service account token (shown once): {boot.token}", file=sys.stderr)
-
-    hasher = PasswordHasher(settings.argon2, workers=settings.hash_workers or None)
+    hasher = PasswordHasher(
+        settings.argon2,
+        workers=settings.hash_workers or None,
+        observer=metrics.observe_hash_load if metrics else None,
+    )
+    # Outermost first: the limit, deadline, metrics and access log see every call,
+    # including those the edge refuses.
+    observability = ObservabilityInterceptor(
+        metrics, max_concurrent_rpcs=settings.max_concurrent_rpcs, access_log=settings.access_log
+    )
     edge = EdgeInterceptor(
         Authenticator(units, clock, new_id),
         trusted_proxies=settings.trusted_proxy_networks,
         client_certificates=settings.tls_client_ca is not None,
     )
-    server = grpc.aio.server(interceptors=[edge])
+    server = grpc.aio.server(
+        interceptors=[observability, edge], options=server_options(settings, shared_port=worker)
+    )
     await _add_services(server, settings, units, hasher, clock, new_id)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     enable_reflection(server, (*SERVICE_NAMES, health.SERVICE_NAME))
     port = _listen(server, settings)
+    endpoint = None
+    if metrics is not None and not worker:
+        endpoint = serve_metrics(settings.metrics_listen, single_process_registry(metrics))
     await server.start()
     for service in ("", *SERVICE_NAMES):
         await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
-    return RunningServer(server, port, health_servicer, engine, hasher)
+    return RunningServer(server, port, health_servicer, engine, hasher, metrics, endpoint)
 
 
 async def _add_services(
@@ -199,10 +239,12 @@ async def session_servicer(
     )
 
 
-async def serve(settings: Settings) -> None:
-    running = await start_server(settings)
+async def serve(settings: Settings, *, worker: bool = False) -> None:
+    running = await start_server(settings, worker=worker)
     host = settings.listen.rpartition(":")[0]
     log.info("authtuna-grpc serving on %s:%d", host, running.port)
+    if running.metrics_endpoint is not None:
+        log.info("metrics at http://%s/metrics", settings.metrics_listen)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from types import TracebackType
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from authtuna_grpc.storage import deadlines
 from authtuna_grpc.storage.api_tokens import ApiTokenRepository
 from authtuna_grpc.storage.audit_events import AuditEventRepository
 from authtuna_grpc.storage.credentials import CredentialRepository
@@ -21,7 +23,13 @@ from authtuna_grpc.storage.users import UserRepository
 
 
 class UnitOfWork:
-    """One connection, one transaction. Leaving without `commit()` rolls back."""
+    """One connection, one transaction. Leaving without `commit()` rolls back.
+
+    On PostgreSQL, when the current call has a deadline, every statement of the
+    transaction is limited to the time the caller has left. A read unit (one statement,
+    autocommit, no transaction to hold a SET LOCAL) relies on cancellation instead: when
+    the call ends, asyncpg cancels its statement on the server.
+    """
 
     users: UserRepository
     audit_events: AuditEventRepository
@@ -40,11 +48,17 @@ class UnitOfWork:
         self._engine = engine
         self._read_only = read_only
         self._connection: AsyncConnection | None = None
+        self._timeouts = engine.dialect.name == "postgresql"
 
     async def __aenter__(self) -> UnitOfWork:
-        self._connection = await self._engine.connect()
-        if not self._read_only:
-            await self._connection.begin()
+        self._connection = connection = await self._engine.connect()
+        try:
+            if not self._read_only:
+                await connection.begin()
+                await self._limit_to_deadline(connection)
+        except BaseException:
+            await connection.close()
+            raise
         self.users = UserRepository(self._connection)
         self.audit_events = AuditEventRepository(self._connection)
         self.api_tokens = ApiTokenRepository(self._connection)
@@ -58,6 +72,10 @@ class UnitOfWork:
         self.second_factors = SecondFactorRepository(self._connection)
         self.sign_in_challenges = SignInChallengeRepository(self._connection)
         return self
+
+    async def _limit_to_deadline(self, connection: AsyncConnection) -> None:
+        if self._timeouts and (milliseconds := deadlines.remaining_milliseconds()) is not None:
+            await connection.execute(text(f"SET LOCAL statement_timeout = {milliseconds:d}"))
 
     async def commit(self) -> None:
         assert self._connection is not None and not self._read_only, "a read unit cannot commit"
