@@ -26,6 +26,12 @@ def ensure_ghz() -> Path:
     return GHZ
 
 
+def _data_file(data: object) -> Path:
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
+        json.dump(data, file)
+    return Path(file.name)
+
+
 def _protoset_of(method: str) -> Path:
     """A descriptor set of the method's service, built from the Python descriptors, so ghz
     needs neither reflection nor .proto files."""
@@ -68,12 +74,15 @@ def run_ghz(
     address: str,
     method: str,
     *,
-    data: dict[str, object] | None = None,
+    data: dict[str, object] | list[dict[str, object]] | None = None,
     token: str | None = None,
     concurrency: int,
     seconds: float,
     connections: int = 1,
+    total: int = 100_000_000,
 ) -> LoadResult:
+    """Calls `method` for `seconds` (or `total` calls). A list as `data` gives each call the
+    next element in turn, so each call can name a different user."""
     protoset = _protoset_of(method)
     command = [
         str(ensure_ghz()),
@@ -81,12 +90,14 @@ def run_ghz(
         f"--call={method}",
         f"--concurrency={concurrency}",
         f"--connections={min(connections, concurrency)}",
-        f"--duration={seconds}s",
-        "--duration-stop=wait",
-        "--total=100000000",
+        *(
+            [f"--total={total}"]
+            if total < 100_000_000
+            else [f"--duration={seconds}s", "--duration-stop=wait", f"--total={total}"]
+        ),
         "--cpus=1",
         "--format=json",
-        f"--data={json.dumps(data or {})}",
+        f"--data-file={_data_file(data or {})}",
         f"--protoset={protoset}",
     ]
     if token:

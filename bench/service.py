@@ -136,9 +136,51 @@ def measure(base_url: str, *, workers: int, seconds: float) -> ServiceResults:
         results.get_user_while_hashing, results.hashing_alongside = _get_while_hashing(
             server.address, user_id, seconds, workers
         )
+        results.mutations.update(_mutations(server.address, workers))
     finally:
         server.stop()
     return results
+
+
+MUTATED_USERS = 1500
+
+
+def _mutations(address: str, workers: int) -> dict[str, LoadResult]:
+    """UpdateUser and SuspendUser QPS, each call on a user of its own (a fresh etag)."""
+    run_ghz(
+        address, f"{SERVICE}/CreateUser", token=TOKEN, concurrency=16, seconds=0,
+        total=2 * MUTATED_USERS,
+        data={"email": f"m{workers}x{{{{.RequestNumber}}}}@example.com",
+              "username": f"m{workers}x{{{{.RequestNumber}}}}"},
+    )
+    ids = _ids_of_users_named(address, f"m{workers}x")
+    updates = [
+        {"id": i, "user": {"emailVerified": True}, "updateMask": {"paths": ["email_verified"]}, "etag": "v1"}
+        for i in ids[:MUTATED_USERS]
+    ]
+    suspensions = [{"id": i, "reason": "benchmark"} for i in ids[MUTATED_USERS:]]
+    return {
+        "UpdateUser": run_ghz(
+            address, f"{SERVICE}/UpdateUser", data=updates, token=TOKEN, concurrency=16,
+            seconds=0, total=len(updates), connections=workers * 2,
+        ),
+        "SuspendUser": run_ghz(
+            address, f"{SERVICE}/SuspendUser", data=suspensions, token=TOKEN, concurrency=16,
+            seconds=0, total=len(suspensions), connections=workers * 2,
+        ),
+    }
+
+
+def _ids_of_users_named(address: str, prefix: str) -> list[str]:
+    ids, token = [], ""
+    with grpc.insecure_channel(address) as channel:
+        stub = user_service_pb2_grpc.UserServiceStub(channel)
+        while True:
+            page = stub.ListUsers(pb.ListUsersRequest(limit=1000, page_token=token), metadata=_auth())
+            ids += [u.id for u in page.users if u.username.startswith(prefix)]
+            token = page.next_page_token
+            if not token:
+                return ids
 
 
 def _get_while_hashing(

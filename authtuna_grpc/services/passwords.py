@@ -56,7 +56,9 @@ class PasswordHasher:
             type=argon2.Type.ID,
         )
         self._pool = ThreadPoolExecutor(
-            max_workers=workers or os.cpu_count() or 2, thread_name_prefix="argon2"
+            max_workers=workers or os.cpu_count() or 2,
+            thread_name_prefix="argon2",
+            initializer=_yield_to_the_event_loop,
         )
         self._observer = observer
         self._lock = threading.Lock()
@@ -109,3 +111,16 @@ class PasswordHasher:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+HASH_THREAD_NICENESS = 10
+
+
+def _yield_to_the_event_loop() -> None:
+    """Lower this hashing thread's CPU priority (Linux schedules threads by their own nice
+    value), so the event loop — and every call waiting on it — runs first whenever both
+    want a core; hashes still use all the CPU nobody else wants."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASH_THREAD_NICENESS)
+    except (AttributeError, OSError):
+        pass  # not Linux, or not permitted: hashing still works, only without the priority
