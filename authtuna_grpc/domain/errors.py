@@ -80,6 +80,13 @@ class UsernameAlreadyTaken(DomainError):
     reason = "USERNAME_ALREADY_TAKEN"
 
 
+class StorageUnavailable(DomainError):
+    """The database cannot be reached right now; nothing was changed that the caller
+    can rely on, and the same call may succeed when retried."""
+
+    reason = "DATABASE_UNAVAILABLE"
+
+
 class MissingCredentials(DomainError):
     """The call carried no bearer token."""
 

@@ -25,6 +25,19 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     )
 
 
+def create_probe_engine(url: str, *, timeout: float) -> AsyncEngine:
+    """One connection, for health probes only, that gives up after `timeout` seconds."""
+    if is_sqlite(url):
+        return create_async_engine(url, connect_args={"timeout": timeout})
+    return create_async_engine(
+        url,
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=timeout,
+        connect_args={"timeout": timeout, "command_timeout": timeout},
+    )
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers proceed during a write; busy_timeout makes writers queue rather
     # than fail with "database is locked".

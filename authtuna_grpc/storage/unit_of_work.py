@@ -1,13 +1,20 @@
-"""The unit of work owns the transaction: a change and its audit row commit together."""
+"""The unit of work owns the transaction: a change and its audit row commit together.
+
+It is also where storage meets the use cases, so it is where a database out of reach
+becomes the domain's `StorageUnavailable` (see storage/availability.py).
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from authtuna_grpc.domain.errors import DomainError, StorageUnavailable
 from authtuna_grpc.storage.api_tokens import ApiTokenRepository
 from authtuna_grpc.storage.audit_events import AuditEventRepository
+from authtuna_grpc.storage.availability import is_unavailable
 from authtuna_grpc.storage.credentials import CredentialRepository
 from authtuna_grpc.storage.deleted_users import DeletedUserRepository
 from authtuna_grpc.storage.role_holders import RoleHolderRepository
@@ -16,6 +23,17 @@ from authtuna_grpc.storage.sessions import SessionRepository
 from authtuna_grpc.storage.service_identities import ServiceIdentityRepository
 from authtuna_grpc.storage.sign_in_throttle import SignInThrottleRepository
 from authtuna_grpc.storage.users import UserRepository
+
+
+UNAVAILABLE_MESSAGE = "the database is unavailable; retry later"
+# The delay a client is told to wait before retrying (google.rpc.RetryInfo).
+UNAVAILABLE_RETRY_DELAY = timedelta(seconds=1)
+
+
+def storage_unavailable(cause: BaseException) -> StorageUnavailable:
+    error = StorageUnavailable(UNAVAILABLE_MESSAGE, retry_delay=UNAVAILABLE_RETRY_DELAY)
+    error.__cause__ = cause
+    return error
 
 
 class UnitOfWork:
@@ -38,19 +56,25 @@ class UnitOfWork:
         self._connection: AsyncConnection | None = None
 
     async def __aenter__(self) -> UnitOfWork:
-        self._connection = await self._engine.connect()
-        if not self._read_only:
-            await self._connection.begin()
-        self.users = UserRepository(self._connection)
-        self.audit_events = AuditEventRepository(self._connection)
-        self.api_tokens = ApiTokenRepository(self._connection)
-        self.roles = RoleRepository(self._connection)
-        self.role_holders = RoleHolderRepository(self._connection)
-        self.sessions = SessionRepository(self._connection)
-        self.deleted_users = DeletedUserRepository(self._connection)
-        self.service_identities = ServiceIdentityRepository(self._connection)
-        self.credentials = CredentialRepository(self._connection)
-        self.sign_in_throttle = SignInThrottleRepository(self._connection)
+        try:
+            self._connection = connection = await self._engine.connect()
+            if not self._read_only:
+                await connection.begin()
+        except Exception as error:
+            await self._release()
+            if is_unavailable(error):
+                raise storage_unavailable(error) from error
+            raise
+        self.users = UserRepository(connection)
+        self.audit_events = AuditEventRepository(connection)
+        self.api_tokens = ApiTokenRepository(connection)
+        self.roles = RoleRepository(connection)
+        self.role_holders = RoleHolderRepository(connection)
+        self.sessions = SessionRepository(connection)
+        self.deleted_users = DeletedUserRepository(connection)
+        self.service_identities = ServiceIdentityRepository(connection)
+        self.credentials = CredentialRepository(connection)
+        self.sign_in_throttle = SignInThrottleRepository(connection)
         return self
 
     async def commit(self) -> None:
@@ -63,13 +87,34 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        assert self._connection is not None
         try:
-            if not self._read_only:
-                await self._connection.rollback()
+            await self._rollback()
         finally:
-            await self._connection.close()
-            self._connection = None
+            await self._release()
+        if isinstance(exc, Exception) and not isinstance(exc, DomainError) and is_unavailable(exc):
+            raise storage_unavailable(exc) from exc
+
+    async def _rollback(self) -> None:
+        if self._read_only or self._connection is None:
+            return
+        try:
+            await self._connection.rollback()
+        except Exception as error:
+            # A broken connection cannot roll back; the server drops its transaction.
+            if not is_unavailable(error):
+                raise
+
+    async def _release(self) -> None:
+        """Return the connection to the pool; a broken one is discarded, never leaked."""
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            await connection.close()
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
+            await connection.invalidate()
 
 
 class UnitOfWorkFactory:
