@@ -6,6 +6,7 @@ becomes the domain's `StorageUnavailable` (see storage/availability.py).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import timedelta
 from types import TracebackType
 
@@ -60,9 +61,9 @@ class UnitOfWork:
             self._connection = connection = await self._engine.connect()
             if not self._read_only:
                 await connection.begin()
-        except Exception as error:
+        except BaseException as error:  # a cancellation too: the connection goes back
             await self._release()
-            if is_unavailable(error):
+            if isinstance(error, Exception) and is_unavailable(error):
                 raise storage_unavailable(error) from error
             raise
         self.users = UserRepository(connection)
@@ -87,42 +88,47 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        try:
-            await self._rollback()
-        finally:
-            await self._release()
+        await self._release()
         if isinstance(exc, Exception) and not isinstance(exc, DomainError) and is_unavailable(exc):
             raise storage_unavailable(exc) from exc
 
-    async def _rollback(self) -> None:
-        if self._read_only or self._connection is None:
-            return
-        try:
-            await self._connection.rollback()
-        except Exception as error:
-            # A broken connection cannot roll back; the server drops its transaction.
-            if not is_unavailable(error):
-                raise
-
     async def _release(self) -> None:
-        """Return the connection to the pool; a broken one is discarded, never leaked."""
+        """Roll back and return the connection to the pool — also when the call is
+        cancelled during the rollback: the cancellation arrives once, so the close in
+        `finally` still runs, and only then does the cancellation go on."""
         connection, self._connection = self._connection, None
         if connection is None:
             return
         try:
-            await connection.close()
-        except Exception as error:
-            if not is_unavailable(error):
-                raise
-            await connection.invalidate()
+            if not self._read_only:
+                await _unless_unavailable(connection.rollback())
+        finally:
+            await _unless_unavailable(connection.close())
+
+
+async def _unless_unavailable(step: Awaitable[None]) -> None:
+    """Run a release step; a broken connection, which the pool discards by itself,
+    cannot fail it."""
+    try:
+        await step
+    except Exception as error:
+        if not is_unavailable(error):
+            raise
 
 
 class UnitOfWorkFactory:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         # Reads of one statement need no transaction: autocommit saves the BEGIN and
-        # ROLLBACK round trips on every lookup.
-        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        # ROLLBACK round trips on every lookup. Not on SQLite, which has no round trips
+        # to save: there, setting the isolation level on checkout waits for the
+        # driver's thread, and a call cancelled at that moment would leave its pooled
+        # connection checked out for good (SQLAlchemy 2.1.9 with aiosqlite).
+        self._autocommit = (
+            engine
+            if engine.dialect.name == "sqlite"
+            else engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
 
     def __call__(self) -> UnitOfWork:
         return UnitOfWork(self.engine)
