@@ -228,7 +228,7 @@ class MessageStrategies:
             )
         single = self._single(field, depth)
         if field.is_repeated:
-            many = st.lists(self._single(field, depth, short=True), min_size=100, max_size=120)
+            many = st.lists(self._single(field, depth, short=True), min_size=100, max_size=300)
             return st.one_of(st.lists(single, max_size=5), many)
         return single
 

@@ -153,6 +153,8 @@ def problem_with(error: grpc.RpcError | None) -> str | None:
         return f"{code.name}: {error.details()}"
     if code == grpc.StatusCode.INVALID_ARGUMENT and not rich_error(error).fields:
         return f"INVALID_ARGUMENT naming no field: {error.details()}"
+    if code == grpc.StatusCode.RESOURCE_EXHAUSTED and "metadata size" in (error.details() or ""):
+        return f"an answer too large for the client to read: {error.details()}"
     return None
 
 
