@@ -55,7 +55,7 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, pgbouncer=settings.db_pgbouncer)
     try:
         if not await migrations.is_current(engine):
             _say("the database schema is not current: run `authtuna-grpc migrate` first")

@@ -21,16 +21,19 @@ from authtuna_api.user.v1 import (
     user_service_pb2_grpc,
 )
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from authtuna_grpc.api.api_token_servicer import ApiTokenServicer
 from authtuna_grpc.api.interceptors import EdgeInterceptor
+from authtuna_grpc.api.observability import ObservabilityInterceptor
+from authtuna_grpc.api.reflection import enable_reflection
 from authtuna_grpc.api.role_servicer import RoleServicer
 from authtuna_grpc.api.session_servicer import SessionServicer
 from authtuna_grpc.api.user_servicer import UserServicer
 from authtuna_grpc.config import Settings
 from authtuna_grpc.health_watch import watch_database
+from authtuna_grpc.metrics import MetricsEndpoint, ServerMetrics, serve_metrics, single_process_registry
+from authtuna_grpc.server_options import server_options
 from authtuna_grpc.services import clock as clocks
 from authtuna_grpc.services.api_token_manager import ApiTokenManager
 from authtuna_grpc.services.api_tokens import Authenticator
@@ -39,6 +42,9 @@ from authtuna_grpc.services.deletions import DeletionManager
 from authtuna_grpc.services.lockout import SignInLockout
 from authtuna_grpc.services.passwords import PasswordHasher
 from authtuna_grpc.services.role_manager import RoleManager
+from authtuna_grpc.services.second_factor import SecondFactorManager
+from authtuna_grpc.services.second_step import SecondStepManager
+from authtuna_grpc.services.secret_box import SecretBox
 from authtuna_grpc.services.sessions import SessionManager
 from authtuna_grpc.services.sign_in import SignInManager, make_dummy_hash
 from authtuna_grpc.services.suspensions import SuspensionManager
@@ -64,17 +70,23 @@ class RunningServer:
     health: health.aio.HealthServicer
     engine: AsyncEngine
     hasher: PasswordHasher
-    health_watch: asyncio.Task[None]
-    probe_engine: AsyncEngine
+    metrics: ServerMetrics | None = None
+    metrics_endpoint: MetricsEndpoint | None = None
+    health_watch: asyncio.Task[None] | None = None
+    probe_engine: AsyncEngine | None = None
 
     async def stop(self, grace: float) -> None:
         """Report NOT_SERVING, let in-flight calls finish within `grace`, release resources."""
-        self.health_watch.cancel()
+        if self.health_watch is not None:
+            self.health_watch.cancel()
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace)
         self.hasher.close()
         await self.engine.dispose()
-        await self.probe_engine.dispose()
+        if self.probe_engine is not None:
+            await self.probe_engine.dispose()
+        if self.metrics_endpoint is not None:
+            self.metrics_endpoint.close()
 
 
 async def prepare_database(engine: AsyncEngine) -> None:
@@ -90,46 +102,81 @@ async def prepare_database(engine: AsyncEngine) -> None:
     await migrations.upgrade(engine)
 
 
+async def prepare_storage(
+    settings: Settings, engine: AsyncEngine, clock: clocks.Clock, new_id: clocks.IdFactory
+) -> None:
+    """Migrate an empty database and create the admin account: once, before serving."""
+    await prepare_database(engine)
+    configured = settings.bootstrap_token.get_secret_value() if settings.bootstrap_token else None
+    boot = await bootstrap_admin(UnitOfWorkFactory(engine), clock, new_id, configured)
+    if boot is not None and boot.generated:
+        print(f"authtuna-grpc: admin service account token (shown once): {boot.token}", file=sys.stderr)
+
+
+def create_database_engine(settings: Settings) -> AsyncEngine:
+    return create_engine(
+        settings.database_url, pool_size=settings.db_pool_size, pgbouncer=settings.db_pgbouncer
+    )
+
+
 async def start_server(
     settings: Settings,
     *,
     clock: clocks.Clock = clocks.utc_now,
     new_id: clocks.IdFactory = clocks.new_id,
+    worker: bool = False,
 ) -> RunningServer:
-    engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
-    await prepare_database(engine)
+    """Serve `settings`. A worker shares its port with its siblings and leaves migrations,
+    bootstrap and the metrics endpoint to its supervisor (workers.py)."""
+    engine = create_database_engine(settings)
+    metrics = ServerMetrics() if settings.metrics_listen else None
+    if metrics is not None:
+        metrics.watch_pool(engine)
+    if not worker:
+        await prepare_storage(settings, engine, clock, new_id)
     units = UnitOfWorkFactory(engine)
-    configured = settings.bootstrap_token.get_secret_value() if settings.bootstrap_token else None
-    boot = await bootstrap_admin(units, clock, new_id, configured)
-    if boot is not None and boot.generated:
-        print(f"authtuna-grpc: admin service account token (shown once): {boot.token}", file=sys.stderr)
-
-    hasher = PasswordHasher(settings.argon2, workers=settings.hash_workers or None)
+    hasher = PasswordHasher(
+        settings.argon2,
+        workers=settings.hash_workers or None,
+        observer=metrics.observe_hash_load if metrics else None,
+    )
+    # Outermost first: the limit, deadline, metrics and access log see every call,
+    # including those the edge refuses.
+    observability = ObservabilityInterceptor(
+        metrics, max_concurrent_rpcs=settings.max_concurrent_rpcs, access_log=settings.access_log
+    )
     edge = EdgeInterceptor(
         Authenticator(units, clock, new_id),
         trusted_proxies=settings.trusted_proxy_networks,
         client_certificates=settings.tls_client_ca is not None,
     )
-    server = grpc.aio.server(interceptors=[edge])
+    server = grpc.aio.server(
+        interceptors=[observability, edge], options=server_options(settings, shared_port=worker)
+    )
     await _add_services(server, settings, units, hasher, clock, new_id)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable_server_reflection(
-        (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
-    )
+    enable_reflection(server, (*SERVICE_NAMES, health.SERVICE_NAME))
     port = _listen(server, settings)
+    endpoint = None
+    if metrics is not None and not worker:
+        endpoint = serve_metrics(settings.metrics_listen, single_process_registry(metrics))
     await server.start()
     for service in ("", *SERVICE_NAMES):
         await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
     probe_engine, watch = _watch_database(settings, health_servicer)
-    return RunningServer(server, port, health_servicer, engine, hasher, watch, probe_engine)
+    return RunningServer(
+        server, port, health_servicer, engine, hasher, metrics, endpoint, watch, probe_engine
+    )
 
 
 def _watch_database(
     settings: Settings, health_servicer: health.aio.HealthServicer
 ) -> tuple[AsyncEngine, asyncio.Task[None]]:
     timeout = settings.health_probe_timeout_seconds
-    probe_engine = create_probe_engine(settings.database_url, timeout=timeout)
+    probe_engine = create_probe_engine(
+        settings.database_url, timeout=timeout, pgbouncer=settings.db_pgbouncer
+    )
     watch = asyncio.create_task(
         watch_database(
             lambda: is_reachable(probe_engine, timeout),
@@ -205,14 +252,29 @@ async def session_servicer(
     # Unknown users are verified against this, so they cost what a real user costs.
     dummy_hash = await make_dummy_hash(hasher)
     lockout = SignInLockout(settings.lockout)
-    sign_ins = SignInManager(units, hasher, lockout, settings.sessions, clock, new_id, dummy_hash)
-    return SessionServicer(sign_ins, SessionManager(units, settings.sessions, clock))
+    box = SecretBox.from_setting(settings.mfa_keys)
+    if box is None:
+        log.warning("AUTHTUNA_MFA_ENCRYPTION_KEYS is not set: TOTP enrolment and TOTP codes are refused")
+    second_step = SecondStepManager(
+        units, lockout, settings.sessions, settings.challenges, box, clock, new_id
+    )
+    sign_ins = SignInManager(
+        units, hasher, lockout, settings.sessions, second_step, clock, new_id, dummy_hash
+    )
+    return SessionServicer(
+        sign_ins,
+        SessionManager(units, settings.sessions, clock),
+        second_step,
+        SecondFactorManager(units, box, settings.mfa_issuer, clock, new_id),
+    )
 
 
-async def serve(settings: Settings) -> None:
-    running = await start_server(settings)
+async def serve(settings: Settings, *, worker: bool = False) -> None:
+    running = await start_server(settings, worker=worker)
     host = settings.listen.rpartition(":")[0]
     log.info("authtuna-grpc serving on %s:%d", host, running.port)
+    if running.metrics_endpoint is not None:
+        log.info("metrics at http://%s/metrics", settings.metrics_listen)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -13,6 +13,7 @@ from authtuna_grpc.server import RunningServer, start_server
 from authtuna_grpc.storage.unit_of_work import UnitOfWorkFactory
 from tests.backends import PostgresDatabases, SqliteDatabases, selected_backends
 from tests.callers import ADMIN_TOKEN, Callers, make_callers
+from tests.two_factor import TEST_MFA_KEYS
 
 # Cheap argon2 in tests; the production defaults are measured in bench/.
 TEST_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 64, "argon2_parallelism": 1}
@@ -52,6 +53,7 @@ def settings(database_url: str) -> Settings:
         listen="127.0.0.1:0",
         bootstrap_token=ADMIN_TOKEN,
         shutdown_grace_seconds=5,
+        mfa_encryption_keys=TEST_MFA_KEYS,
         **TEST_ARGON2,
     )
 

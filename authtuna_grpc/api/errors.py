@@ -46,6 +46,11 @@ STATUS_CODES: dict[type[errors.DomainError], grpc.StatusCode] = {
     errors.SignInRateLimited: grpc.StatusCode.RESOURCE_EXHAUSTED,
     errors.InvalidSession: grpc.StatusCode.UNAUTHENTICATED,
     errors.SessionNotFound: grpc.StatusCode.NOT_FOUND,
+    errors.MfaNotConfigured: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.MfaAlreadyEnrolled: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.MfaNotEnrolled: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.InvalidChallenge: grpc.StatusCode.UNAUTHENTICATED,
+    errors.InvalidSecondFactor: grpc.StatusCode.UNAUTHENTICATED,
 }
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextvars
 import logging
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
@@ -22,6 +21,7 @@ from authtuna_grpc.api.errors import internal_status, to_status
 from authtuna_grpc.api.peers import Network, certificate_identities, client_address
 from authtuna_grpc.api.permissions import REQUIRED_PERMISSION, is_open
 from authtuna_grpc.api.request_decoding import decoded, tolerant
+from authtuna_grpc.api.request_ids import REQUEST_ID_KEY, request_id_for
 from authtuna_grpc.domain.caller import Caller
 from authtuna_grpc.domain.errors import DomainError, PermissionMissing
 from authtuna_grpc.services.api_tokens import Authenticator
@@ -30,13 +30,16 @@ log = logging.getLogger("authtuna_grpc.api")
 
 _caller: contextvars.ContextVar[Caller] = contextvars.ContextVar("authtuna_caller")
 
-MAX_REQUEST_ID_LENGTH = 128
-REQUEST_ID_KEY = "x-request-id"
 FORWARDED_FOR_KEY = "x-forwarded-for"
 
 
 def current_caller() -> Caller:
     return _caller.get()
+
+
+def established_caller() -> Caller | None:
+    """The caller of the current call, or None before (or without) authentication."""
+    return _caller.get(None)
 
 
 def _metadata_values(context: grpc.aio.ServicerContext[Any, Any], key: str) -> list[str]:
@@ -58,13 +61,6 @@ def _bearer(context: grpc.aio.ServicerContext[Any, Any]) -> str | None:
         return None
     scheme, _, token = header.strip().partition(" ")
     return token.strip() if scheme.lower() == "bearer" else None
-
-
-def _request_id(context: grpc.aio.ServicerContext[Any, Any]) -> str:
-    given = _metadata(context, REQUEST_ID_KEY)
-    if given and len(given) <= MAX_REQUEST_ID_LENGTH and given.isprintable() and given.isascii():
-        return given
-    return uuid.uuid4().hex
 
 
 async def _abort(
@@ -139,7 +135,7 @@ class EdgeInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
 
     def _unary(self, method: str, behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
         async def call(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-            request_id = _request_id(context)
+            request_id = request_id_for(context)
             context.set_trailing_metadata(((REQUEST_ID_KEY, request_id),))
             try:
                 _caller.set(await self._establish(method, context, request_id))
@@ -156,7 +152,7 @@ class EdgeInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
 
     def _stream(self, method: str, behavior: Callable[..., AsyncIterator[Any]]) -> Callable[..., Any]:
         async def call(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
-            request_id = _request_id(context)
+            request_id = request_id_for(context)
             context.set_trailing_metadata(((REQUEST_ID_KEY, request_id),))
             try:
                 _caller.set(await self._establish(method, context, request_id))

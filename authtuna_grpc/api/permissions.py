@@ -52,6 +52,15 @@ REQUIRED_PERMISSION: dict[str, Permission] = {
     f"{SESSION_SERVICE}/RevokeAllSessions": Permission.SESSIONS_MANAGE,
     f"{SESSION_SERVICE}/ListSessions": Permission.SESSIONS_MANAGE,
     f"{SESSION_SERVICE}/ClearSignInLock": Permission.SESSIONS_MANAGE,
+    # The second step of a sign-in: the challenge token stands for the verified password.
+    f"{SESSION_SERVICE}/CompleteSignIn": Permission.SESSIONS_SIGN_IN,
+    # Enrolment is done by the front end for its signed-in end user. Whoever holds this
+    # can replace a user's recovery codes, so it is a permission of its own.
+    f"{SESSION_SERVICE}/BeginTotpEnrollment": Permission.MFA_ENROLL,
+    f"{SESSION_SERVICE}/ConfirmTotpEnrollment": Permission.MFA_ENROLL,
+    f"{SESSION_SERVICE}/RegenerateRecoveryCodes": Permission.MFA_ENROLL,
+    f"{SESSION_SERVICE}/GetSecondFactor": Permission.MFA_ENROLL,
+    f"{SESSION_SERVICE}/ResetSecondFactor": Permission.MFA_RESET,
 }
 
 

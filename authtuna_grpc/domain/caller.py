@@ -21,6 +21,8 @@ class Permission(enum.StrEnum):
     SESSIONS_SIGN_IN = "sessions.sign_in"
     SESSIONS_VALIDATE = "sessions.validate"
     SESSIONS_MANAGE = "sessions.manage"
+    MFA_ENROLL = "mfa.enroll"
+    MFA_RESET = "mfa.reset"
 
 
 @dataclass(frozen=True)

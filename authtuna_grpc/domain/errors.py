@@ -250,3 +250,33 @@ class InvalidSession(DomainError):
 
 class SessionNotFound(DomainError):
     reason = "SESSION_NOT_FOUND"
+
+
+class MfaNotConfigured(DomainError):
+    """The server has no key to encrypt TOTP secrets with, or not the one a stored
+    secret was encrypted with (AUTHTUNA_MFA_ENCRYPTION_KEYS)."""
+
+    reason = "MFA_NOT_CONFIGURED"
+
+
+class MfaAlreadyEnrolled(DomainError):
+    reason = "MFA_ALREADY_ENROLLED"
+
+
+class MfaNotEnrolled(DomainError):
+    """No confirmed authenticator (or, where it says so, no enrolment at all)."""
+
+    reason = "MFA_NOT_ENROLLED"
+
+
+class InvalidChallenge(DomainError):
+    """The sign-in challenge is unknown, expired, used, void after too many wrong
+    codes, or was withdrawn."""
+
+    reason = "INVALID_CHALLENGE"
+
+
+class InvalidSecondFactor(DomainError):
+    """The TOTP or recovery code is wrong, already used, or replayed."""
+
+    reason = "INVALID_SECOND_FACTOR"

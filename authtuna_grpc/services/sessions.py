@@ -9,13 +9,14 @@ from datetime import datetime
 
 from authtuna_grpc.domain.audit import AuditEvent, EventType
 from authtuna_grpc.domain.caller import Caller
-from authtuna_grpc.domain.errors import InvalidInput, InvalidSession, SessionNotFound
+from authtuna_grpc.domain.errors import InvalidInput, InvalidSession, SessionNotFound, UserSuspended
 from authtuna_grpc.domain.paging import encode_page_token, page_request
-from authtuna_grpc.domain.sessions import Session, SessionPolicy, ValidSession
+from authtuna_grpc.domain.sessions import Session, SessionPolicy, SignedIn, ValidSession
+from authtuna_grpc.domain.sign_in import ThrottleKey
 from authtuna_grpc.services.api_tokens import token_digest
 from authtuna_grpc.services.clock import Clock
 from authtuna_grpc.services.user_manager import existing_user
-from authtuna_grpc.storage.unit_of_work import UnitOfWorkFactory
+from authtuna_grpc.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 SESSION_TOKEN_PREFIX = "ses_"
 MAX_SESSION_TOKEN_LENGTH = 512
@@ -45,6 +46,44 @@ def session_digest(token: str, field: str = "session_token") -> str | None:
     if len(token) > MAX_SESSION_TOKEN_LENGTH:
         return None
     return token_digest(token)
+
+
+async def open_session(
+    uow: UnitOfWork,
+    caller: Caller,
+    user_id: uuid.UUID,
+    *,
+    policy: SessionPolicy,
+    session_id: uuid.UUID,
+    now: datetime,
+    details: dict[str, str],
+) -> SignedIn:
+    """Start a session inside the caller's transaction: last_login_at, the user's ended
+    sessions cleaned up, the session, the account's failure count reset, LOGIN_SUCCESS.
+
+    The one place sessions are made. Its callers are SignIn, for a user found without a
+    confirmed second factor in the same transaction, and CompleteSignIn, after the
+    second step: no other path leads here.
+    """
+    if not await uow.credentials.record_login(user_id, now):
+        raise UserSuspended("the account is suspended")
+    token = generate_session_token()
+    expires_at, idle_expires_at = policy.start(now)
+    session = Session(session_id, user_id, now, now, expires_at, idle_expires_at, caller.ip_address)
+    await uow.sessions.delete_ended_of(user_id, now)
+    await uow.sessions.add(
+        session_id=session.id,
+        user_id=user_id,
+        token_hash=token_digest(token),
+        created_at=now,
+        expires_at=expires_at,
+        idle_expires_at=idle_expires_at,
+        ip_address=caller.ip_address,
+    )
+    await uow.sign_in_throttle.clear(ThrottleKey.account(user_id), now)
+    details = {"session_id": str(session.id), **details}
+    await uow.audit_events.append(AuditEvent.by(caller, EventType.LOGIN_SUCCESS, user_id, now, details))
+    return SignedIn(user=await existing_user(uow, user_id), session=session, token=token)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,10 @@
 Every failure looks the same to the caller: an unknown identity is verified against a
 dummy hash made at start-up with the configured parameters, so it costs what a wrong
 password costs, and both are counted and audited by the same code path.
+
+A user with a confirmed second factor gets a challenge instead of a session: the
+check and the session are in one transaction that first holds the user row, so no
+enrolment can be confirmed in between (services/second_step.py completes it).
 """
 
 from __future__ import annotations
@@ -15,14 +19,15 @@ from typing import NoReturn
 from authtuna_grpc.domain.audit import AuditEvent, EventType
 from authtuna_grpc.domain.caller import Caller
 from authtuna_grpc.domain.errors import DomainError, InvalidSignIn, SignInLocked, UserSuspended
-from authtuna_grpc.domain.sessions import Session, SessionPolicy, SignedIn
+from authtuna_grpc.domain.sessions import SessionPolicy, SignedIn
 from authtuna_grpc.domain.sign_in import FailureCause, SignInAttempt, ThrottleKey
+from authtuna_grpc.domain.two_factor import IssuedChallenge
 from authtuna_grpc.domain.user import User
-from authtuna_grpc.services.api_tokens import token_digest
 from authtuna_grpc.services.clock import Clock, IdFactory
 from authtuna_grpc.services.lockout import SignInLockout, lock_events
 from authtuna_grpc.services.passwords import PasswordHasher
-from authtuna_grpc.services.sessions import generate_session_token
+from authtuna_grpc.services.second_step import SecondStepManager
+from authtuna_grpc.services.sessions import open_session
 from authtuna_grpc.services.user_manager import existing_user
 from authtuna_grpc.storage.credentials import StoredCredentials
 from authtuna_grpc.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -44,6 +49,7 @@ class SignInManager:
         hasher: PasswordHasher,
         lockout: SignInLockout,
         sessions: SessionPolicy,
+        second_step: SecondStepManager,
         clock: Clock,
         new_id: IdFactory,
         dummy_hash: str,
@@ -52,11 +58,12 @@ class SignInManager:
         self._hasher = hasher
         self._lockout = lockout
         self._sessions = sessions
+        self._second_step = second_step
         self._clock = clock
         self._new_id = new_id
         self._dummy_hash = dummy_hash
 
-    async def sign_in(self, caller: Caller, attempt: SignInAttempt) -> SignedIn:
+    async def sign_in(self, caller: Caller, attempt: SignInAttempt) -> SignedIn | IssuedChallenge:
         async with self._units() as uow:
             stored = await uow.credentials.by_identity(attempt.kind, attempt.identity)
             user_id = stored.user.id if stored else None
@@ -73,10 +80,10 @@ class SignInManager:
             await self._record(caller, attempt, user_id, FailureCause.SUSPENDED)
             raise _suspended()
         new_hash = await self._hasher.hash(attempt.password) if verification.needs_rehash else None
-        signed_in = await self._start_session(caller, attempt, stored.user, password_hash, new_hash)
-        if signed_in is None:
+        result = await self._password_verified(caller, attempt, stored.user, password_hash, new_hash)
+        if result is None:
             await self._changed_meanwhile(caller, attempt, stored.user.id)
-        return signed_in
+        return result
 
     async def clear_account_lock(self, caller: Caller, user_id: uuid.UUID) -> bool:
         """Lift the account's lock and forget its failures; True if it was locked."""
@@ -103,46 +110,40 @@ class SignInManager:
         await uow.commit()
         return was_locked
 
-    async def _start_session(
+    async def _password_verified(
         self,
         caller: Caller,
         attempt: SignInAttempt,
         user: User,
         verified_hash: str,
         new_hash: str | None,
-    ) -> SignedIn | None:
-        """Session, last_login_at, rehash, counter reset and LOGIN_SUCCESS, in one
-        transaction — or None if the user was suspended or the password changed since
-        it was verified (then nothing is written, so no session outlives that change)."""
+    ) -> SignedIn | IssuedChallenge | None:
+        """The session — or, for a user with a confirmed second factor, a challenge —
+        in one transaction; None if the user was suspended or the password changed since
+        it was verified (then nothing is written, so no session outlives that change).
+
+        A challenge leaves last_login_at and the account's failure count alone: the
+        sign-in is not complete, and wrong codes count on from the failures so far."""
         now = self._clock()
-        token = generate_session_token()
-        expires_at, idle_expires_at = self._sessions.start(now)
-        session = Session(self._new_id(), user.id, now, now, expires_at, idle_expires_at, caller.ip_address)
+        details = {"identity_kind": attempt.kind, "rehashed": "true" if new_hash else "false"}
+        result: SignedIn | IssuedChallenge
         async with self._units() as uow:
-            if not await uow.credentials.record_sign_in(user.id, verified_hash, new_hash, now):
+            if not await uow.credentials.hold_verified(user.id, verified_hash, new_hash):
                 return None
-            await uow.sessions.delete_ended_of(user.id, now)
-            await uow.sessions.add(
-                session_id=session.id,
-                user_id=user.id,
-                token_hash=token_digest(token),
-                created_at=now,
-                expires_at=expires_at,
-                idle_expires_at=idle_expires_at,
-                ip_address=caller.ip_address,
-            )
-            await uow.sign_in_throttle.clear(ThrottleKey.account(user.id), now)
-            details = {
-                "session_id": str(session.id),
-                "identity_kind": attempt.kind,
-                "rehashed": "true" if new_hash else "false",
-            }
-            await uow.audit_events.append(
-                AuditEvent.by(caller, EventType.LOGIN_SUCCESS, user.id, now, details)
-            )
-            signed_in_user = await existing_user(uow, user.id)
+            if await uow.second_factors.is_enrolled(user.id):
+                result = await self._second_step.issue(uow, caller, user.id, now, details)
+            else:
+                result = await open_session(
+                    uow,
+                    caller,
+                    user.id,
+                    policy=self._sessions,
+                    session_id=self._new_id(),
+                    now=now,
+                    details=details,
+                )
             await uow.commit()
-        return SignedIn(user=signed_in_user, session=session, token=token)
+        return result
 
     async def _fail(
         self,

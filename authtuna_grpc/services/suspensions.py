@@ -21,7 +21,8 @@ class SuspensionManager:
         self._clock = clock
 
     async def suspend(self, caller: Caller, user_id: uuid.UUID, reason: str) -> User:
-        """Deactivate the user and revoke its sessions and API tokens, in one transaction."""
+        """Deactivate the user, revoke its sessions and API tokens and withdraw its pending
+        sign-in challenges, in one transaction."""
         reason = required_reason(reason, "reason")
         if caller.user_id == user_id:
             raise CannotSuspendSelf("a caller cannot suspend itself", metadata={"id": str(user_id)})
@@ -38,10 +39,12 @@ class SuspensionManager:
             await guard.check(uow)
             sessions = await uow.sessions.revoke_all_of(user_id, now)
             tokens = await uow.api_tokens.revoke_all_of(user_id, now)
+            challenges = await uow.sign_in_challenges.delete_all_of(user_id)
             details = {
                 "reason": reason,
                 "sessions_revoked": str(sessions),
                 "api_tokens_revoked": str(tokens),
+                "sign_in_challenges_removed": str(challenges),
             }
             await uow.audit_events.append(
                 AuditEvent.by(caller, EventType.USER_SUSPENDED, user_id, now, details)

@@ -166,6 +166,8 @@ class UserManager:
             if not await uow.users.set_password_hash(user_id, password_hash, now):
                 raise user_not_found(user_id)
             revoked = await uow.sessions.revoke_all_of(user_id, now)
+            # A pending second step stands for the old password: withdraw it too.
+            await uow.sign_in_challenges.delete_all_of(user_id)
             await uow.audit_events.append(
                 AuditEvent.by(
                     caller, EventType.PASSWORD_CHANGED, user_id, now, {"sessions_revoked": str(revoked)}

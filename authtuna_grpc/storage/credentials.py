@@ -36,19 +36,15 @@ class CredentialRepository:
             return None
         return StoredCredentials(user=to_user(row), password_hash=row.password_hash)
 
-    async def record_sign_in(
-        self, user_id: uuid.UUID, verified_hash: str, new_hash: str | None, now: datetime
+    async def hold_verified(
+        self, user_id: uuid.UUID, verified_hash: str, new_hash: str | None
     ) -> bool:
-        """Set last_login_at (and the new hash, if rehashed) — only if the user is still
-        active and still has the hash the password was verified against. False if not:
-        the user was suspended, or the password changed, after verification.
-
-        The version (the etag) moves because last_login_at is part of the user that
-        UpdateUser writes back; updated_at does not, as no one edited the account.
-        """
-        values: dict[str, object] = {"last_login_at": now, "version": _u.c.version + 1}
-        if new_hash is not None:
-            values["password_hash"] = new_hash
+        """First write of a sign-in's transaction: store the new hash, if rehashed, and
+        hold the user row (PostgreSQL) or the database (SQLite) until commit — only if
+        the user is still active and still has the hash the password was verified
+        against. False if not: the user was suspended, or the password changed, after
+        verification. Holding the row keeps a concurrent enrolment from slipping in
+        between the second-factor check and the session."""
         result = await self._connection.execute(
             update(_u)
             .where(
@@ -56,6 +52,19 @@ class CredentialRepository:
                 _u.c.is_active.is_(True),
                 _u.c.password_hash == verified_hash,
             )
-            .values(**values)
+            .values(password_hash=new_hash if new_hash is not None else _u.c.password_hash)
+        )
+        return bool(result.rowcount == 1)
+
+    async def record_login(self, user_id: uuid.UUID, now: datetime) -> bool:
+        """Set last_login_at of an active user; False if the user is not active.
+
+        The version (the etag) moves because last_login_at is part of the user that
+        UpdateUser writes back; updated_at does not, as no one edited the account.
+        """
+        result = await self._connection.execute(
+            update(_u)
+            .where(_u.c.id == user_id, _u.c.is_active.is_(True))
+            .values(last_login_at=now, version=_u.c.version + 1)
         )
         return bool(result.rowcount == 1)

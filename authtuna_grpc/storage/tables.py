@@ -174,3 +174,43 @@ sign_in_throttle = Table(
     Column("locked_until", DateTime(timezone=True), nullable=True),
     Column("stale_at", DateTime(timezone=True), nullable=False, index=True),
 )
+
+# A user's TOTP authenticator: pending until confirmed by a code. The secret is stored
+# only encrypted (AES-256-GCM) with the key `key_id` names, so keys can be rotated.
+# `last_used_step` is the time step of the last accepted code: no code of it or an
+# earlier step is accepted again.
+totp_factor = Table(
+    "totp_factor",
+    metadata,
+    Column("user_id", Uuid(), ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+    Column("secret_ciphertext", Text(), nullable=False),
+    Column("key_id", String(32), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("confirmed_at", DateTime(timezone=True), nullable=True),
+    Column("last_used_step", BigInteger(), nullable=True),
+)
+
+# Single-use recovery codes, only as salted SHA-256 digests ("sha256$salt$digest").
+recovery_code = Table(
+    "recovery_code",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("user_id", Uuid(), ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("code_hash", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True), nullable=True),
+)
+
+# Second steps of sign-ins: a password was verified, a code is still due. Only the
+# SHA-256 of a challenge token is stored. Used, expired and void ones are swept.
+sign_in_challenge = Table(
+    "sign_in_challenge",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("user_id", Uuid(), ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("used_at", DateTime(timezone=True), nullable=True),
+    Column("failed_attempts", Integer(), nullable=False),
+)

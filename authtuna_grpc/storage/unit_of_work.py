@@ -10,9 +10,11 @@ from collections.abc import Awaitable
 from datetime import timedelta
 from types import TracebackType
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from authtuna_grpc.domain.errors import DomainError, StorageUnavailable
+from authtuna_grpc.storage import deadlines
 from authtuna_grpc.storage.api_tokens import ApiTokenRepository
 from authtuna_grpc.storage.audit_events import AuditEventRepository
 from authtuna_grpc.storage.availability import is_unavailable
@@ -20,8 +22,10 @@ from authtuna_grpc.storage.credentials import CredentialRepository
 from authtuna_grpc.storage.deleted_users import DeletedUserRepository
 from authtuna_grpc.storage.role_holders import RoleHolderRepository
 from authtuna_grpc.storage.roles import RoleRepository
+from authtuna_grpc.storage.second_factors import SecondFactorRepository
 from authtuna_grpc.storage.sessions import SessionRepository
 from authtuna_grpc.storage.service_identities import ServiceIdentityRepository
+from authtuna_grpc.storage.sign_in_challenges import SignInChallengeRepository
 from authtuna_grpc.storage.sign_in_throttle import SignInThrottleRepository
 from authtuna_grpc.storage.users import UserRepository
 
@@ -38,7 +42,13 @@ def storage_unavailable(cause: BaseException) -> StorageUnavailable:
 
 
 class UnitOfWork:
-    """One connection, one transaction. Leaving without `commit()` rolls back."""
+    """One connection, one transaction. Leaving without `commit()` rolls back.
+
+    On PostgreSQL, when the current call has a deadline, every statement of the
+    transaction is limited to the time the caller has left. A read unit (one statement,
+    autocommit, no transaction to hold a SET LOCAL) relies on cancellation instead: when
+    the call ends, asyncpg cancels its statement on the server.
+    """
 
     users: UserRepository
     audit_events: AuditEventRepository
@@ -50,17 +60,21 @@ class UnitOfWork:
     service_identities: ServiceIdentityRepository
     credentials: CredentialRepository
     sign_in_throttle: SignInThrottleRepository
+    second_factors: SecondFactorRepository
+    sign_in_challenges: SignInChallengeRepository
 
     def __init__(self, engine: AsyncEngine, *, read_only: bool = False) -> None:
         self._engine = engine
         self._read_only = read_only
         self._connection: AsyncConnection | None = None
+        self._timeouts = engine.dialect.name == "postgresql"
 
     async def __aenter__(self) -> UnitOfWork:
         try:
             self._connection = connection = await self._engine.connect()
             if not self._read_only:
                 await connection.begin()
+                await self._limit_to_deadline(connection)
         except BaseException as error:  # a cancellation too: the connection goes back
             await self._release()
             if isinstance(error, Exception) and is_unavailable(error):
@@ -76,7 +90,13 @@ class UnitOfWork:
         self.service_identities = ServiceIdentityRepository(connection)
         self.credentials = CredentialRepository(connection)
         self.sign_in_throttle = SignInThrottleRepository(connection)
+        self.second_factors = SecondFactorRepository(connection)
+        self.sign_in_challenges = SignInChallengeRepository(connection)
         return self
+
+    async def _limit_to_deadline(self, connection: AsyncConnection) -> None:
+        if self._timeouts and (milliseconds := deadlines.remaining_milliseconds()) is not None:
+            await connection.execute(text(f"SET LOCAL statement_timeout = {milliseconds:d}"))
 
     async def commit(self) -> None:
         assert self._connection is not None and not self._read_only, "a read unit cannot commit"

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import argon2
 import grpc
+import pyotp
 import pytest
 from authtuna_api.user.v1 import api_token_service_pb2 as tokens_pb
 from authtuna_api.user.v1 import role_service_pb2 as roles_pb
@@ -31,20 +32,34 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from authtuna_grpc.domain.caller import system_caller
 from authtuna_grpc.domain.roles import NewRole
+from authtuna_grpc.domain.two_factor import (
+    new_challenge_token,
+    new_recovery_code,
+    recovery_code_hash,
+    secret_context,
+    time_step,
+)
 from authtuna_grpc.domain.user import new_user
 from authtuna_grpc.services.api_tokens import generate_secret, issue_token, token_digest
 from authtuna_grpc.services.clock import new_id, utc_now
 from authtuna_grpc.services.deletions import DeletionManager
+from authtuna_grpc.services.secret_box import SecretBox
 from authtuna_grpc.services.sessions import generate_session_token
 from authtuna_grpc.services.suspensions import SuspensionManager
+from authtuna_grpc.services.totp import new_secret
 from authtuna_grpc.storage.unit_of_work import UnitOfWorkFactory
 from tests.callers import ADMIN_TOKEN, Metadata, bearer, token_for_new_user
 from tests.rich_status import rich_error
+from tests.two_factor import TEST_MFA_KEYS
 
 PACKAGE = "authtuna_api.user.v1"
 PASSWORD = "Matrix-Pass-9"
 CALLERS = ("anonymous", "Member", "UserManager", "Auditor", "Admin")
-UNSERVED_BY_MATRIX = {"grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"}
+UNSERVED_BY_MATRIX = {
+    "grpc.health.v1.Health",
+    "grpc.reflection.v1.ServerReflection",
+    "grpc.reflection.v1alpha.ServerReflection",
+}
 
 OK = grpc.StatusCode.OK
 UNAUTHENTICATED = grpc.StatusCode.UNAUTHENTICATED
@@ -122,6 +137,38 @@ class Scene:
             )
             await uow.commit()
         return session_id, token
+
+    async def pending_enrollment(self) -> tuple[uuid.UUID, str]:
+        """(user id, secret) of a fresh user with an unconfirmed authenticator."""
+        user_id, secret, now = await self.user(), new_secret(), utc_now()
+        box = SecretBox.from_setting(TEST_MFA_KEYS)
+        assert box is not None
+        async with self.units() as uow:
+            await uow.second_factors.put_pending(user_id, box.seal(secret, secret_context(user_id)), now)
+            await uow.commit()
+        return user_id, secret
+
+    async def enrolled(self) -> tuple[uuid.UUID, str]:
+        """(user id, one of its recovery codes) of a fresh user with a confirmed authenticator."""
+        user_id, _ = await self.pending_enrollment()
+        code, now = new_recovery_code(), utc_now()
+        async with self.units() as uow:
+            await uow.second_factors.confirm(user_id, time_step(now), now)
+            await uow.second_factors.replace_codes(user_id, [(new_id(), recovery_code_hash(code))], now)
+            await uow.commit()
+        return user_id, code
+
+    async def challenge(self) -> tuple[str, str]:
+        """(challenge token, recovery code) of a fresh two-factor sign-in halfway done."""
+        user_id, code = await self.enrolled()
+        token, now = new_challenge_token(), utc_now()
+        async with self.units() as uow:
+            await uow.sign_in_challenges.add(
+                challenge_id=new_id(), token_hash=token_digest(token), user_id=user_id,
+                created_at=now, expires_at=now + timedelta(minutes=5),
+            )
+            await uow.commit()
+        return token, code
 
     async def token(self) -> uuid.UUID:
         token_id = new_id()
@@ -216,6 +263,32 @@ async def _clear_sign_in_lock(scene: Scene) -> message.Message:
     return sessions_pb.ClearSignInLockRequest(user_id=str(scene.target_id))
 
 
+async def _complete_sign_in(scene: Scene) -> message.Message:
+    token, code = await scene.challenge()
+    return sessions_pb.CompleteSignInRequest(challenge_token=token, code=code)
+
+
+async def _begin_totp_enrollment(scene: Scene) -> message.Message:
+    return sessions_pb.BeginTotpEnrollmentRequest(user_id=str(await scene.user()))
+
+
+async def _confirm_totp_enrollment(scene: Scene) -> message.Message:
+    user_id, secret = await scene.pending_enrollment()
+    return sessions_pb.ConfirmTotpEnrollmentRequest(user_id=str(user_id), code=pyotp.TOTP(secret).now())
+
+
+async def _regenerate_recovery_codes(scene: Scene) -> message.Message:
+    return sessions_pb.RegenerateRecoveryCodesRequest(user_id=str((await scene.enrolled())[0]))
+
+
+async def _get_second_factor(scene: Scene) -> message.Message:
+    return sessions_pb.GetSecondFactorRequest(user_id=str(scene.target_id))
+
+
+async def _reset_second_factor(scene: Scene) -> message.Message:
+    return sessions_pb.ResetSecondFactorRequest(user_id=str((await scene.enrolled())[0]), reason="matrix")
+
+
 async def _create_role(scene: Scene) -> message.Message:
     return roles_pb.CreateRoleRequest(name=scene.unique("Created"), permissions=["users.read_basic"])
 
@@ -273,6 +346,12 @@ MATRIX = [
     Row("SessionService/RevokeAllSessions",    _revoke_all_sessions,   (UNAUTHENTICATED, DENIED, OK,     DENIED, OK)),
     Row("SessionService/ListSessions",         _list_sessions,         (UNAUTHENTICATED, DENIED, OK,     DENIED, OK)),
     Row("SessionService/ClearSignInLock",      _clear_sign_in_lock,    (UNAUTHENTICATED, DENIED, OK,     DENIED, OK)),
+    Row("SessionService/CompleteSignIn",       _complete_sign_in,      (UNAUTHENTICATED, DENIED, DENIED, DENIED, OK)),
+    Row("SessionService/BeginTotpEnrollment",  _begin_totp_enrollment, (UNAUTHENTICATED, DENIED, DENIED, DENIED, OK)),
+    Row("SessionService/ConfirmTotpEnrollment", _confirm_totp_enrollment, (UNAUTHENTICATED, DENIED, DENIED, DENIED, OK)),
+    Row("SessionService/RegenerateRecoveryCodes", _regenerate_recovery_codes, (UNAUTHENTICATED, DENIED, DENIED, DENIED, OK)),
+    Row("SessionService/GetSecondFactor",      _get_second_factor,     (UNAUTHENTICATED, DENIED, DENIED, DENIED, OK)),
+    Row("SessionService/ResetSecondFactor",    _reset_second_factor,   (UNAUTHENTICATED, DENIED, OK,     DENIED, OK)),
     Row("RoleService/CreateRole",              _create_role,           (UNAUTHENTICATED, DENIED, DENIED, DENIED, OK)),
     Row("RoleService/ListRoles",               _list_roles,            (UNAUTHENTICATED, DENIED, OK,     OK,     OK)),
     Row("RoleService/DeleteRole",              _delete_role,           (UNAUTHENTICATED, DENIED, DENIED, DENIED, OK)),
@@ -341,8 +420,11 @@ async def test_every_served_rpc_has_a_row(channel) -> None:
     await call.done_writing()
     served = {
         f"{service.full_name}/{method.name}"
-        for service in (descriptor_pool.Default().FindServiceByName(s.name) for s in listed)
-        if service.full_name not in UNSERVED_BY_MATRIX
+        for service in (
+            descriptor_pool.Default().FindServiceByName(s.name)
+            for s in listed
+            if s.name not in UNSERVED_BY_MATRIX
+        )
         for method in service.methods
     }
     in_matrix = {f"{PACKAGE}.{row.rpc}" for row in MATRIX}

@@ -44,7 +44,12 @@ async def test_suspend_writes_one_event_with_actor_reason_and_ip(users, callers:
     assert str(event["actor_id"]) == admin.id
     assert event["ip_address"] == "127.0.0.1"
     assert event["request_id"] == "s-1"
-    assert event["details"] == {"reason": "fraud", "sessions_revoked": "0", "api_tokens_revoked": "0"}
+    assert event["details"] == {
+        "reason": "fraud",
+        "sessions_revoked": "0",
+        "api_tokens_revoked": "0",
+        "sign_in_challenges_removed": "0",
+    }
 
 
 async def test_suspending_twice_is_failed_precondition_without_a_second_event(

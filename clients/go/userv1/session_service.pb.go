@@ -239,13 +239,15 @@ func (x *SignInRequest) GetPassword() string {
 // Response for SignIn.
 type SignInResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The signed-in user.
+	// The signed-in user. Not set when `result` is a challenge: the user is signed in
+	// only once CompleteSignIn succeeds, which returns the user.
 	User *User `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
-	// What the sign-in produced. Field number 3 is kept for the two-factor challenge.
+	// What the sign-in produced.
 	//
 	// Types that are valid to be assigned to Result:
 	//
 	//	*SignInResponse_Session
+	//	*SignInResponse_Challenge
 	Result        isSignInResponse_Result `protobuf_oneof:"result"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -304,6 +306,15 @@ func (x *SignInResponse) GetSession() *SignInSession {
 	return nil
 }
 
+func (x *SignInResponse) GetChallenge() *SignInChallenge {
+	if x != nil {
+		if x, ok := x.Result.(*SignInResponse_Challenge); ok {
+			return x.Challenge
+		}
+	}
+	return nil
+}
+
 type isSignInResponse_Result interface {
 	isSignInResponse_Result()
 }
@@ -313,7 +324,71 @@ type SignInResponse_Session struct {
 	Session *SignInSession `protobuf:"bytes,2,opt,name=session,proto3,oneof"`
 }
 
+type SignInResponse_Challenge struct {
+	// The user has a second factor: pass the challenge token and a code to
+	// CompleteSignIn before it expires.
+	Challenge *SignInChallenge `protobuf:"bytes,3,opt,name=challenge,proto3,oneof"`
+}
+
 func (*SignInResponse_Session) isSignInResponse_Result() {}
+
+func (*SignInResponse_Challenge) isSignInResponse_Result() {}
+
+// The second step a two-factor sign-in still needs.
+type SignInChallenge struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The challenge token: an opaque secret that starts with "chl_". Single-use; the
+	// server keeps only its SHA-256 digest.
+	Token string `protobuf:"bytes,1,opt,name=token,proto3" json:"token,omitempty"`
+	// When the challenge expires.
+	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SignInChallenge) Reset() {
+	*x = SignInChallenge{}
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignInChallenge) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignInChallenge) ProtoMessage() {}
+
+func (x *SignInChallenge) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignInChallenge.ProtoReflect.Descriptor instead.
+func (*SignInChallenge) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *SignInChallenge) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+func (x *SignInChallenge) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
 
 // Request for SignOut.
 type SignOutRequest struct {
@@ -326,7 +401,7 @@ type SignOutRequest struct {
 
 func (x *SignOutRequest) Reset() {
 	*x = SignOutRequest{}
-	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[4]
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -338,7 +413,7 @@ func (x *SignOutRequest) String() string {
 func (*SignOutRequest) ProtoMessage() {}
 
 func (x *SignOutRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[4]
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -351,7 +426,7 @@ func (x *SignOutRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignOutRequest.ProtoReflect.Descriptor instead.
 func (*SignOutRequest) Descriptor() ([]byte, []int) {
-	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{4}
+	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *SignOutRequest) GetSessionToken() string {
@@ -372,7 +447,7 @@ type SignOutResponse struct {
 
 func (x *SignOutResponse) Reset() {
 	*x = SignOutResponse{}
-	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[5]
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -384,7 +459,7 @@ func (x *SignOutResponse) String() string {
 func (*SignOutResponse) ProtoMessage() {}
 
 func (x *SignOutResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[5]
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -397,7 +472,7 @@ func (x *SignOutResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SignOutResponse.ProtoReflect.Descriptor instead.
 func (*SignOutResponse) Descriptor() ([]byte, []int) {
-	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{5}
+	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *SignOutResponse) GetRevoked() bool {
@@ -418,7 +493,7 @@ type ValidateSessionRequest struct {
 
 func (x *ValidateSessionRequest) Reset() {
 	*x = ValidateSessionRequest{}
-	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[6]
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -430,7 +505,7 @@ func (x *ValidateSessionRequest) String() string {
 func (*ValidateSessionRequest) ProtoMessage() {}
 
 func (x *ValidateSessionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[6]
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -443,7 +518,7 @@ func (x *ValidateSessionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateSessionRequest.ProtoReflect.Descriptor instead.
 func (*ValidateSessionRequest) Descriptor() ([]byte, []int) {
-	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{6}
+	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ValidateSessionRequest) GetSessionToken() string {
@@ -470,7 +545,7 @@ type ValidateSessionResponse struct {
 
 func (x *ValidateSessionResponse) Reset() {
 	*x = ValidateSessionResponse{}
-	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[7]
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -482,7 +557,7 @@ func (x *ValidateSessionResponse) String() string {
 func (*ValidateSessionResponse) ProtoMessage() {}
 
 func (x *ValidateSessionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[7]
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -495,7 +570,7 @@ func (x *ValidateSessionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateSessionResponse.ProtoReflect.Descriptor instead.
 func (*ValidateSessionResponse) Descriptor() ([]byte, []int) {
-	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{7}
+	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ValidateSessionResponse) GetUser() *User {
@@ -537,7 +612,7 @@ type RevokeSessionRequest struct {
 
 func (x *RevokeSessionRequest) Reset() {
 	*x = RevokeSessionRequest{}
-	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[8]
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -549,7 +624,7 @@ func (x *RevokeSessionRequest) String() string {
 func (*RevokeSessionRequest) ProtoMessage() {}
 
 func (x *RevokeSessionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[8]
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -562,7 +637,7 @@ func (x *RevokeSessionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeSessionRequest.ProtoReflect.Descriptor instead.
 func (*RevokeSessionRequest) Descriptor() ([]byte, []int) {
-	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{8}
+	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RevokeSessionRequest) GetId() string {
@@ -583,7 +658,7 @@ type RevokeSessionResponse struct {
 
 func (x *RevokeSessionResponse) Reset() {
 	*x = RevokeSessionResponse{}
-	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[9]
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -595,7 +670,7 @@ func (x *RevokeSessionResponse) String() string {
 func (*RevokeSessionResponse) ProtoMessage() {}
 
 func (x *RevokeSessionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[9]
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -608,7 +683,7 @@ func (x *RevokeSessionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeSessionResponse.ProtoReflect.Descriptor instead.
 func (*RevokeSessionResponse) Descriptor() ([]byte, []int) {
-	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{9}
+	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *RevokeSessionResponse) GetSession() *Session {
@@ -629,7 +704,7 @@ type RevokeAllSessionsRequest struct {
 
 func (x *RevokeAllSessionsRequest) Reset() {
 	*x = RevokeAllSessionsRequest{}
-	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[10]
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -641,7 +716,7 @@ func (x *RevokeAllSessionsRequest) String() string {
 func (*RevokeAllSessionsRequest) ProtoMessage() {}
 
 func (x *RevokeAllSessionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[10]
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -654,7 +729,7 @@ func (x *RevokeAllSessionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeAllSessionsRequest.ProtoReflect.Descriptor instead.
 func (*RevokeAllSessionsRequest) Descriptor() ([]byte, []int) {
-	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{10}
+	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *RevokeAllSessionsRequest) GetUserId() string {
@@ -675,7 +750,7 @@ type RevokeAllSessionsResponse struct {
 
 func (x *RevokeAllSessionsResponse) Reset() {
 	*x = RevokeAllSessionsResponse{}
-	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[11]
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -687,7 +762,7 @@ func (x *RevokeAllSessionsResponse) String() string {
 func (*RevokeAllSessionsResponse) ProtoMessage() {}
 
 func (x *RevokeAllSessionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[11]
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -700,7 +775,7 @@ func (x *RevokeAllSessionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeAllSessionsResponse.ProtoReflect.Descriptor instead.
 func (*RevokeAllSessionsResponse) Descriptor() ([]byte, []int) {
-	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{11}
+	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RevokeAllSessionsResponse) GetRevokedCount() int32 {
@@ -725,7 +800,7 @@ type ListSessionsRequest struct {
 
 func (x *ListSessionsRequest) Reset() {
 	*x = ListSessionsRequest{}
-	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[12]
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -737,7 +812,7 @@ func (x *ListSessionsRequest) String() string {
 func (*ListSessionsRequest) ProtoMessage() {}
 
 func (x *ListSessionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[12]
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -750,7 +825,7 @@ func (x *ListSessionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSessionsRequest.ProtoReflect.Descriptor instead.
 func (*ListSessionsRequest) Descriptor() ([]byte, []int) {
-	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{12}
+	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListSessionsRequest) GetUserId() string {
@@ -787,7 +862,7 @@ type ListSessionsResponse struct {
 
 func (x *ListSessionsResponse) Reset() {
 	*x = ListSessionsResponse{}
-	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[13]
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -799,7 +874,7 @@ func (x *ListSessionsResponse) String() string {
 func (*ListSessionsResponse) ProtoMessage() {}
 
 func (x *ListSessionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[13]
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -812,7 +887,7 @@ func (x *ListSessionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSessionsResponse.ProtoReflect.Descriptor instead.
 func (*ListSessionsResponse) Descriptor() ([]byte, []int) {
-	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{13}
+	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListSessionsResponse) GetSessions() []*Session {
@@ -845,7 +920,7 @@ type ClearSignInLockRequest struct {
 
 func (x *ClearSignInLockRequest) Reset() {
 	*x = ClearSignInLockRequest{}
-	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[14]
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -857,7 +932,7 @@ func (x *ClearSignInLockRequest) String() string {
 func (*ClearSignInLockRequest) ProtoMessage() {}
 
 func (x *ClearSignInLockRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[14]
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -870,7 +945,7 @@ func (x *ClearSignInLockRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClearSignInLockRequest.ProtoReflect.Descriptor instead.
 func (*ClearSignInLockRequest) Descriptor() ([]byte, []int) {
-	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{14}
+	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ClearSignInLockRequest) GetTarget() isClearSignInLockRequest_Target {
@@ -928,7 +1003,7 @@ type ClearSignInLockResponse struct {
 
 func (x *ClearSignInLockResponse) Reset() {
 	*x = ClearSignInLockResponse{}
-	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[15]
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -940,7 +1015,7 @@ func (x *ClearSignInLockResponse) String() string {
 func (*ClearSignInLockResponse) ProtoMessage() {}
 
 func (x *ClearSignInLockResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[15]
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -953,12 +1028,674 @@ func (x *ClearSignInLockResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClearSignInLockResponse.ProtoReflect.Descriptor instead.
 func (*ClearSignInLockResponse) Descriptor() ([]byte, []int) {
-	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{15}
+	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ClearSignInLockResponse) GetWasLocked() bool {
 	if x != nil {
 		return x.WasLocked
+	}
+	return false
+}
+
+// Request for CompleteSignIn.
+type CompleteSignInRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The challenge token from SignInResponse.challenge.
+	ChallengeToken string `protobuf:"bytes,1,opt,name=challenge_token,json=challengeToken,proto3" json:"challenge_token,omitempty"`
+	// A TOTP code (six digits) or a recovery code; spaces and hyphens are ignored. At
+	// most 64 characters.
+	Code          string `protobuf:"bytes,2,opt,name=code,proto3" json:"code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompleteSignInRequest) Reset() {
+	*x = CompleteSignInRequest{}
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompleteSignInRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompleteSignInRequest) ProtoMessage() {}
+
+func (x *CompleteSignInRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompleteSignInRequest.ProtoReflect.Descriptor instead.
+func (*CompleteSignInRequest) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *CompleteSignInRequest) GetChallengeToken() string {
+	if x != nil {
+		return x.ChallengeToken
+	}
+	return ""
+}
+
+func (x *CompleteSignInRequest) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+// Response for CompleteSignIn.
+type CompleteSignInResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The signed-in user.
+	User *User `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	// The new session and its token.
+	Session *SignInSession `protobuf:"bytes,2,opt,name=session,proto3" json:"session,omitempty"`
+	// True if a recovery code (now used up) completed the sign-in.
+	UsedRecoveryCode bool `protobuf:"varint,3,opt,name=used_recovery_code,json=usedRecoveryCode,proto3" json:"used_recovery_code,omitempty"`
+	// How many unused recovery codes the user has left.
+	RecoveryCodesRemaining int32 `protobuf:"varint,4,opt,name=recovery_codes_remaining,json=recoveryCodesRemaining,proto3" json:"recovery_codes_remaining,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
+}
+
+func (x *CompleteSignInResponse) Reset() {
+	*x = CompleteSignInResponse{}
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompleteSignInResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompleteSignInResponse) ProtoMessage() {}
+
+func (x *CompleteSignInResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompleteSignInResponse.ProtoReflect.Descriptor instead.
+func (*CompleteSignInResponse) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *CompleteSignInResponse) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+func (x *CompleteSignInResponse) GetSession() *SignInSession {
+	if x != nil {
+		return x.Session
+	}
+	return nil
+}
+
+func (x *CompleteSignInResponse) GetUsedRecoveryCode() bool {
+	if x != nil {
+		return x.UsedRecoveryCode
+	}
+	return false
+}
+
+func (x *CompleteSignInResponse) GetRecoveryCodesRemaining() int32 {
+	if x != nil {
+		return x.RecoveryCodesRemaining
+	}
+	return 0
+}
+
+// Request for BeginTotpEnrollment.
+type BeginTotpEnrollmentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the user enrolling an authenticator.
+	UserId        string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BeginTotpEnrollmentRequest) Reset() {
+	*x = BeginTotpEnrollmentRequest{}
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BeginTotpEnrollmentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BeginTotpEnrollmentRequest) ProtoMessage() {}
+
+func (x *BeginTotpEnrollmentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BeginTotpEnrollmentRequest.ProtoReflect.Descriptor instead.
+func (*BeginTotpEnrollmentRequest) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *BeginTotpEnrollmentRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+// Response for BeginTotpEnrollment. Show the URI as a QR code, or the secret for
+// typing in; neither is ever returned again.
+type BeginTotpEnrollmentResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The shared secret, base32 without padding.
+	Secret string `protobuf:"bytes,1,opt,name=secret,proto3" json:"secret,omitempty"`
+	// otpauth://totp/<issuer>:<email>?secret=…&issuer=<issuer> (Key Uri Format).
+	ProvisioningUri string `protobuf:"bytes,2,opt,name=provisioning_uri,json=provisioningUri,proto3" json:"provisioning_uri,omitempty"`
+	// Digits per code: 6.
+	Digits int32 `protobuf:"varint,3,opt,name=digits,proto3" json:"digits,omitempty"`
+	// Seconds per time step: 30.
+	PeriodSeconds int32 `protobuf:"varint,4,opt,name=period_seconds,json=periodSeconds,proto3" json:"period_seconds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BeginTotpEnrollmentResponse) Reset() {
+	*x = BeginTotpEnrollmentResponse{}
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BeginTotpEnrollmentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BeginTotpEnrollmentResponse) ProtoMessage() {}
+
+func (x *BeginTotpEnrollmentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BeginTotpEnrollmentResponse.ProtoReflect.Descriptor instead.
+func (*BeginTotpEnrollmentResponse) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *BeginTotpEnrollmentResponse) GetSecret() string {
+	if x != nil {
+		return x.Secret
+	}
+	return ""
+}
+
+func (x *BeginTotpEnrollmentResponse) GetProvisioningUri() string {
+	if x != nil {
+		return x.ProvisioningUri
+	}
+	return ""
+}
+
+func (x *BeginTotpEnrollmentResponse) GetDigits() int32 {
+	if x != nil {
+		return x.Digits
+	}
+	return 0
+}
+
+func (x *BeginTotpEnrollmentResponse) GetPeriodSeconds() int32 {
+	if x != nil {
+		return x.PeriodSeconds
+	}
+	return 0
+}
+
+// Request for ConfirmTotpEnrollment.
+type ConfirmTotpEnrollmentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the user whose pending enrolment to confirm.
+	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// A current code from the authenticator. Required, at most 64 characters.
+	Code          string `protobuf:"bytes,2,opt,name=code,proto3" json:"code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConfirmTotpEnrollmentRequest) Reset() {
+	*x = ConfirmTotpEnrollmentRequest{}
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConfirmTotpEnrollmentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConfirmTotpEnrollmentRequest) ProtoMessage() {}
+
+func (x *ConfirmTotpEnrollmentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConfirmTotpEnrollmentRequest.ProtoReflect.Descriptor instead.
+func (*ConfirmTotpEnrollmentRequest) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ConfirmTotpEnrollmentRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *ConfirmTotpEnrollmentRequest) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+// Response for ConfirmTotpEnrollment.
+type ConfirmTotpEnrollmentResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Ten single-use recovery codes ("xxxxx-xxxxx"). Shown only here.
+	RecoveryCodes []string `protobuf:"bytes,1,rep,name=recovery_codes,json=recoveryCodes,proto3" json:"recovery_codes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConfirmTotpEnrollmentResponse) Reset() {
+	*x = ConfirmTotpEnrollmentResponse{}
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConfirmTotpEnrollmentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConfirmTotpEnrollmentResponse) ProtoMessage() {}
+
+func (x *ConfirmTotpEnrollmentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConfirmTotpEnrollmentResponse.ProtoReflect.Descriptor instead.
+func (*ConfirmTotpEnrollmentResponse) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ConfirmTotpEnrollmentResponse) GetRecoveryCodes() []string {
+	if x != nil {
+		return x.RecoveryCodes
+	}
+	return nil
+}
+
+// Request for RegenerateRecoveryCodes.
+type RegenerateRecoveryCodesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the user whose recovery codes to replace.
+	UserId        string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RegenerateRecoveryCodesRequest) Reset() {
+	*x = RegenerateRecoveryCodesRequest{}
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegenerateRecoveryCodesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegenerateRecoveryCodesRequest) ProtoMessage() {}
+
+func (x *RegenerateRecoveryCodesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegenerateRecoveryCodesRequest.ProtoReflect.Descriptor instead.
+func (*RegenerateRecoveryCodesRequest) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *RegenerateRecoveryCodesRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+// Response for RegenerateRecoveryCodes.
+type RegenerateRecoveryCodesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Ten new single-use recovery codes; the previous ones no longer work. Shown only here.
+	RecoveryCodes []string `protobuf:"bytes,1,rep,name=recovery_codes,json=recoveryCodes,proto3" json:"recovery_codes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RegenerateRecoveryCodesResponse) Reset() {
+	*x = RegenerateRecoveryCodesResponse{}
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegenerateRecoveryCodesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegenerateRecoveryCodesResponse) ProtoMessage() {}
+
+func (x *RegenerateRecoveryCodesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegenerateRecoveryCodesResponse.ProtoReflect.Descriptor instead.
+func (*RegenerateRecoveryCodesResponse) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *RegenerateRecoveryCodesResponse) GetRecoveryCodes() []string {
+	if x != nil {
+		return x.RecoveryCodes
+	}
+	return nil
+}
+
+// Request for GetSecondFactor.
+type GetSecondFactorRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the user.
+	UserId        string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSecondFactorRequest) Reset() {
+	*x = GetSecondFactorRequest{}
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSecondFactorRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSecondFactorRequest) ProtoMessage() {}
+
+func (x *GetSecondFactorRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSecondFactorRequest.ProtoReflect.Descriptor instead.
+func (*GetSecondFactorRequest) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *GetSecondFactorRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+// Response for GetSecondFactor.
+type GetSecondFactorResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// True if a confirmed TOTP authenticator is enrolled: sign-in needs a second step.
+	TotpEnrolled bool `protobuf:"varint,1,opt,name=totp_enrolled,json=totpEnrolled,proto3" json:"totp_enrolled,omitempty"`
+	// When the authenticator was confirmed; unset if none is.
+	EnrolledAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=enrolled_at,json=enrolledAt,proto3" json:"enrolled_at,omitempty"`
+	// True if an enrolment was begun and not yet confirmed.
+	EnrollmentPending bool `protobuf:"varint,3,opt,name=enrollment_pending,json=enrollmentPending,proto3" json:"enrollment_pending,omitempty"`
+	// How many unused recovery codes are left.
+	RecoveryCodesRemaining int32 `protobuf:"varint,4,opt,name=recovery_codes_remaining,json=recoveryCodesRemaining,proto3" json:"recovery_codes_remaining,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
+}
+
+func (x *GetSecondFactorResponse) Reset() {
+	*x = GetSecondFactorResponse{}
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSecondFactorResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSecondFactorResponse) ProtoMessage() {}
+
+func (x *GetSecondFactorResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSecondFactorResponse.ProtoReflect.Descriptor instead.
+func (*GetSecondFactorResponse) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *GetSecondFactorResponse) GetTotpEnrolled() bool {
+	if x != nil {
+		return x.TotpEnrolled
+	}
+	return false
+}
+
+func (x *GetSecondFactorResponse) GetEnrolledAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EnrolledAt
+	}
+	return nil
+}
+
+func (x *GetSecondFactorResponse) GetEnrollmentPending() bool {
+	if x != nil {
+		return x.EnrollmentPending
+	}
+	return false
+}
+
+func (x *GetSecondFactorResponse) GetRecoveryCodesRemaining() int32 {
+	if x != nil {
+		return x.RecoveryCodesRemaining
+	}
+	return 0
+}
+
+// Request for ResetSecondFactor.
+type ResetSecondFactorRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the user whose second factor to remove.
+	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// Why, for the audit trail. Required, at most 500 characters.
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResetSecondFactorRequest) Reset() {
+	*x = ResetSecondFactorRequest{}
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResetSecondFactorRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResetSecondFactorRequest) ProtoMessage() {}
+
+func (x *ResetSecondFactorRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResetSecondFactorRequest.ProtoReflect.Descriptor instead.
+func (*ResetSecondFactorRequest) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ResetSecondFactorRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *ResetSecondFactorRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// Response for ResetSecondFactor.
+type ResetSecondFactorResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// True if a confirmed authenticator was removed; false if only a pending enrolment was.
+	WasEnrolled   bool `protobuf:"varint,1,opt,name=was_enrolled,json=wasEnrolled,proto3" json:"was_enrolled,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResetSecondFactorResponse) Reset() {
+	*x = ResetSecondFactorResponse{}
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResetSecondFactorResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResetSecondFactorResponse) ProtoMessage() {}
+
+func (x *ResetSecondFactorResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_session_service_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResetSecondFactorResponse.ProtoReflect.Descriptor instead.
+func (*ResetSecondFactorResponse) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_session_service_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ResetSecondFactorResponse) GetWasEnrolled() bool {
+	if x != nil {
+		return x.WasEnrolled
 	}
 	return false
 }
@@ -985,11 +1722,16 @@ const file_authtuna_api_user_v1_session_service_proto_rawDesc = "" +
 	"\asession\x18\x02 \x01(\v2\x1d.authtuna_api.user.v1.SessionR\asession\"G\n" +
 	"\rSignInRequest\x12\x1a\n" +
 	"\bidentity\x18\x01 \x01(\tR\bidentity\x12\x1a\n" +
-	"\bpassword\x18\x02 \x01(\tR\bpassword\"\x8b\x01\n" +
+	"\bpassword\x18\x02 \x01(\tR\bpassword\"\xd2\x01\n" +
 	"\x0eSignInResponse\x12.\n" +
 	"\x04user\x18\x01 \x01(\v2\x1a.authtuna_api.user.v1.UserR\x04user\x12?\n" +
-	"\asession\x18\x02 \x01(\v2#.authtuna_api.user.v1.SignInSessionH\x00R\asessionB\b\n" +
-	"\x06result\"5\n" +
+	"\asession\x18\x02 \x01(\v2#.authtuna_api.user.v1.SignInSessionH\x00R\asession\x12E\n" +
+	"\tchallenge\x18\x03 \x01(\v2%.authtuna_api.user.v1.SignInChallengeH\x00R\tchallengeB\b\n" +
+	"\x06result\"b\n" +
+	"\x0fSignInChallenge\x12\x14\n" +
+	"\x05token\x18\x01 \x01(\tR\x05token\x129\n" +
+	"\n" +
+	"expires_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"5\n" +
 	"\x0eSignOutRequest\x12#\n" +
 	"\rsession_token\x18\x01 \x01(\tR\fsessionToken\"+\n" +
 	"\x0fSignOutResponse\x12\x18\n" +
@@ -1024,7 +1766,44 @@ const file_authtuna_api_user_v1_session_service_proto_rawDesc = "" +
 	"\x06target\"8\n" +
 	"\x17ClearSignInLockResponse\x12\x1d\n" +
 	"\n" +
-	"was_locked\x18\x01 \x01(\bR\twasLocked2\xe4\x05\n" +
+	"was_locked\x18\x01 \x01(\bR\twasLocked\"T\n" +
+	"\x15CompleteSignInRequest\x12'\n" +
+	"\x0fchallenge_token\x18\x01 \x01(\tR\x0echallengeToken\x12\x12\n" +
+	"\x04code\x18\x02 \x01(\tR\x04code\"\xef\x01\n" +
+	"\x16CompleteSignInResponse\x12.\n" +
+	"\x04user\x18\x01 \x01(\v2\x1a.authtuna_api.user.v1.UserR\x04user\x12=\n" +
+	"\asession\x18\x02 \x01(\v2#.authtuna_api.user.v1.SignInSessionR\asession\x12,\n" +
+	"\x12used_recovery_code\x18\x03 \x01(\bR\x10usedRecoveryCode\x128\n" +
+	"\x18recovery_codes_remaining\x18\x04 \x01(\x05R\x16recoveryCodesRemaining\"5\n" +
+	"\x1aBeginTotpEnrollmentRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\"\x9f\x01\n" +
+	"\x1bBeginTotpEnrollmentResponse\x12\x16\n" +
+	"\x06secret\x18\x01 \x01(\tR\x06secret\x12)\n" +
+	"\x10provisioning_uri\x18\x02 \x01(\tR\x0fprovisioningUri\x12\x16\n" +
+	"\x06digits\x18\x03 \x01(\x05R\x06digits\x12%\n" +
+	"\x0eperiod_seconds\x18\x04 \x01(\x05R\rperiodSeconds\"K\n" +
+	"\x1cConfirmTotpEnrollmentRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x12\n" +
+	"\x04code\x18\x02 \x01(\tR\x04code\"F\n" +
+	"\x1dConfirmTotpEnrollmentResponse\x12%\n" +
+	"\x0erecovery_codes\x18\x01 \x03(\tR\rrecoveryCodes\"9\n" +
+	"\x1eRegenerateRecoveryCodesRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\"H\n" +
+	"\x1fRegenerateRecoveryCodesResponse\x12%\n" +
+	"\x0erecovery_codes\x18\x01 \x03(\tR\rrecoveryCodes\"1\n" +
+	"\x16GetSecondFactorRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\"\xe4\x01\n" +
+	"\x17GetSecondFactorResponse\x12#\n" +
+	"\rtotp_enrolled\x18\x01 \x01(\bR\ftotpEnrolled\x12;\n" +
+	"\venrolled_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"enrolledAt\x12-\n" +
+	"\x12enrollment_pending\x18\x03 \x01(\bR\x11enrollmentPending\x128\n" +
+	"\x18recovery_codes_remaining\x18\x04 \x01(\x05R\x16recoveryCodesRemaining\"K\n" +
+	"\x18ResetSecondFactorRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\">\n" +
+	"\x19ResetSecondFactorResponse\x12!\n" +
+	"\fwas_enrolled\x18\x01 \x01(\bR\vwasEnrolled2\xbf\v\n" +
 	"\x0eSessionService\x12S\n" +
 	"\x06SignIn\x12#.authtuna_api.user.v1.SignInRequest\x1a$.authtuna_api.user.v1.SignInResponse\x12V\n" +
 	"\aSignOut\x12$.authtuna_api.user.v1.SignOutRequest\x1a%.authtuna_api.user.v1.SignOutResponse\x12n\n" +
@@ -1032,7 +1811,13 @@ const file_authtuna_api_user_v1_session_service_proto_rawDesc = "" +
 	"\rRevokeSession\x12*.authtuna_api.user.v1.RevokeSessionRequest\x1a+.authtuna_api.user.v1.RevokeSessionResponse\x12t\n" +
 	"\x11RevokeAllSessions\x12..authtuna_api.user.v1.RevokeAllSessionsRequest\x1a/.authtuna_api.user.v1.RevokeAllSessionsResponse\x12e\n" +
 	"\fListSessions\x12).authtuna_api.user.v1.ListSessionsRequest\x1a*.authtuna_api.user.v1.ListSessionsResponse\x12n\n" +
-	"\x0fClearSignInLock\x12,.authtuna_api.user.v1.ClearSignInLockRequest\x1a-.authtuna_api.user.v1.ClearSignInLockResponseB<Z:github.com/authtuna/authtuna-grpc/clients/go/userv1;userv1b\x06proto3"
+	"\x0fClearSignInLock\x12,.authtuna_api.user.v1.ClearSignInLockRequest\x1a-.authtuna_api.user.v1.ClearSignInLockResponse\x12k\n" +
+	"\x0eCompleteSignIn\x12+.authtuna_api.user.v1.CompleteSignInRequest\x1a,.authtuna_api.user.v1.CompleteSignInResponse\x12z\n" +
+	"\x13BeginTotpEnrollment\x120.authtuna_api.user.v1.BeginTotpEnrollmentRequest\x1a1.authtuna_api.user.v1.BeginTotpEnrollmentResponse\x12\x80\x01\n" +
+	"\x15ConfirmTotpEnrollment\x122.authtuna_api.user.v1.ConfirmTotpEnrollmentRequest\x1a3.authtuna_api.user.v1.ConfirmTotpEnrollmentResponse\x12\x86\x01\n" +
+	"\x17RegenerateRecoveryCodes\x124.authtuna_api.user.v1.RegenerateRecoveryCodesRequest\x1a5.authtuna_api.user.v1.RegenerateRecoveryCodesResponse\x12n\n" +
+	"\x0fGetSecondFactor\x12,.authtuna_api.user.v1.GetSecondFactorRequest\x1a-.authtuna_api.user.v1.GetSecondFactorResponse\x12t\n" +
+	"\x11ResetSecondFactor\x12..authtuna_api.user.v1.ResetSecondFactorRequest\x1a/.authtuna_api.user.v1.ResetSecondFactorResponseB<Z:github.com/authtuna/authtuna-grpc/clients/go/userv1;userv1b\x06proto3"
 
 var (
 	file_authtuna_api_user_v1_session_service_proto_rawDescOnce sync.Once
@@ -1046,58 +1831,88 @@ func file_authtuna_api_user_v1_session_service_proto_rawDescGZIP() []byte {
 	return file_authtuna_api_user_v1_session_service_proto_rawDescData
 }
 
-var file_authtuna_api_user_v1_session_service_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_authtuna_api_user_v1_session_service_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_authtuna_api_user_v1_session_service_proto_goTypes = []any{
-	(*Session)(nil),                   // 0: authtuna_api.user.v1.Session
-	(*SignInSession)(nil),             // 1: authtuna_api.user.v1.SignInSession
-	(*SignInRequest)(nil),             // 2: authtuna_api.user.v1.SignInRequest
-	(*SignInResponse)(nil),            // 3: authtuna_api.user.v1.SignInResponse
-	(*SignOutRequest)(nil),            // 4: authtuna_api.user.v1.SignOutRequest
-	(*SignOutResponse)(nil),           // 5: authtuna_api.user.v1.SignOutResponse
-	(*ValidateSessionRequest)(nil),    // 6: authtuna_api.user.v1.ValidateSessionRequest
-	(*ValidateSessionResponse)(nil),   // 7: authtuna_api.user.v1.ValidateSessionResponse
-	(*RevokeSessionRequest)(nil),      // 8: authtuna_api.user.v1.RevokeSessionRequest
-	(*RevokeSessionResponse)(nil),     // 9: authtuna_api.user.v1.RevokeSessionResponse
-	(*RevokeAllSessionsRequest)(nil),  // 10: authtuna_api.user.v1.RevokeAllSessionsRequest
-	(*RevokeAllSessionsResponse)(nil), // 11: authtuna_api.user.v1.RevokeAllSessionsResponse
-	(*ListSessionsRequest)(nil),       // 12: authtuna_api.user.v1.ListSessionsRequest
-	(*ListSessionsResponse)(nil),      // 13: authtuna_api.user.v1.ListSessionsResponse
-	(*ClearSignInLockRequest)(nil),    // 14: authtuna_api.user.v1.ClearSignInLockRequest
-	(*ClearSignInLockResponse)(nil),   // 15: authtuna_api.user.v1.ClearSignInLockResponse
-	(*timestamppb.Timestamp)(nil),     // 16: google.protobuf.Timestamp
-	(*User)(nil),                      // 17: authtuna_api.user.v1.User
+	(*Session)(nil),                         // 0: authtuna_api.user.v1.Session
+	(*SignInSession)(nil),                   // 1: authtuna_api.user.v1.SignInSession
+	(*SignInRequest)(nil),                   // 2: authtuna_api.user.v1.SignInRequest
+	(*SignInResponse)(nil),                  // 3: authtuna_api.user.v1.SignInResponse
+	(*SignInChallenge)(nil),                 // 4: authtuna_api.user.v1.SignInChallenge
+	(*SignOutRequest)(nil),                  // 5: authtuna_api.user.v1.SignOutRequest
+	(*SignOutResponse)(nil),                 // 6: authtuna_api.user.v1.SignOutResponse
+	(*ValidateSessionRequest)(nil),          // 7: authtuna_api.user.v1.ValidateSessionRequest
+	(*ValidateSessionResponse)(nil),         // 8: authtuna_api.user.v1.ValidateSessionResponse
+	(*RevokeSessionRequest)(nil),            // 9: authtuna_api.user.v1.RevokeSessionRequest
+	(*RevokeSessionResponse)(nil),           // 10: authtuna_api.user.v1.RevokeSessionResponse
+	(*RevokeAllSessionsRequest)(nil),        // 11: authtuna_api.user.v1.RevokeAllSessionsRequest
+	(*RevokeAllSessionsResponse)(nil),       // 12: authtuna_api.user.v1.RevokeAllSessionsResponse
+	(*ListSessionsRequest)(nil),             // 13: authtuna_api.user.v1.ListSessionsRequest
+	(*ListSessionsResponse)(nil),            // 14: authtuna_api.user.v1.ListSessionsResponse
+	(*ClearSignInLockRequest)(nil),          // 15: authtuna_api.user.v1.ClearSignInLockRequest
+	(*ClearSignInLockResponse)(nil),         // 16: authtuna_api.user.v1.ClearSignInLockResponse
+	(*CompleteSignInRequest)(nil),           // 17: authtuna_api.user.v1.CompleteSignInRequest
+	(*CompleteSignInResponse)(nil),          // 18: authtuna_api.user.v1.CompleteSignInResponse
+	(*BeginTotpEnrollmentRequest)(nil),      // 19: authtuna_api.user.v1.BeginTotpEnrollmentRequest
+	(*BeginTotpEnrollmentResponse)(nil),     // 20: authtuna_api.user.v1.BeginTotpEnrollmentResponse
+	(*ConfirmTotpEnrollmentRequest)(nil),    // 21: authtuna_api.user.v1.ConfirmTotpEnrollmentRequest
+	(*ConfirmTotpEnrollmentResponse)(nil),   // 22: authtuna_api.user.v1.ConfirmTotpEnrollmentResponse
+	(*RegenerateRecoveryCodesRequest)(nil),  // 23: authtuna_api.user.v1.RegenerateRecoveryCodesRequest
+	(*RegenerateRecoveryCodesResponse)(nil), // 24: authtuna_api.user.v1.RegenerateRecoveryCodesResponse
+	(*GetSecondFactorRequest)(nil),          // 25: authtuna_api.user.v1.GetSecondFactorRequest
+	(*GetSecondFactorResponse)(nil),         // 26: authtuna_api.user.v1.GetSecondFactorResponse
+	(*ResetSecondFactorRequest)(nil),        // 27: authtuna_api.user.v1.ResetSecondFactorRequest
+	(*ResetSecondFactorResponse)(nil),       // 28: authtuna_api.user.v1.ResetSecondFactorResponse
+	(*timestamppb.Timestamp)(nil),           // 29: google.protobuf.Timestamp
+	(*User)(nil),                            // 30: authtuna_api.user.v1.User
 }
 var file_authtuna_api_user_v1_session_service_proto_depIdxs = []int32{
-	16, // 0: authtuna_api.user.v1.Session.created_at:type_name -> google.protobuf.Timestamp
-	16, // 1: authtuna_api.user.v1.Session.last_seen_at:type_name -> google.protobuf.Timestamp
-	16, // 2: authtuna_api.user.v1.Session.expires_at:type_name -> google.protobuf.Timestamp
-	16, // 3: authtuna_api.user.v1.Session.idle_expires_at:type_name -> google.protobuf.Timestamp
+	29, // 0: authtuna_api.user.v1.Session.created_at:type_name -> google.protobuf.Timestamp
+	29, // 1: authtuna_api.user.v1.Session.last_seen_at:type_name -> google.protobuf.Timestamp
+	29, // 2: authtuna_api.user.v1.Session.expires_at:type_name -> google.protobuf.Timestamp
+	29, // 3: authtuna_api.user.v1.Session.idle_expires_at:type_name -> google.protobuf.Timestamp
 	0,  // 4: authtuna_api.user.v1.SignInSession.session:type_name -> authtuna_api.user.v1.Session
-	17, // 5: authtuna_api.user.v1.SignInResponse.user:type_name -> authtuna_api.user.v1.User
+	30, // 5: authtuna_api.user.v1.SignInResponse.user:type_name -> authtuna_api.user.v1.User
 	1,  // 6: authtuna_api.user.v1.SignInResponse.session:type_name -> authtuna_api.user.v1.SignInSession
-	17, // 7: authtuna_api.user.v1.ValidateSessionResponse.user:type_name -> authtuna_api.user.v1.User
-	0,  // 8: authtuna_api.user.v1.ValidateSessionResponse.session:type_name -> authtuna_api.user.v1.Session
-	0,  // 9: authtuna_api.user.v1.RevokeSessionResponse.session:type_name -> authtuna_api.user.v1.Session
-	0,  // 10: authtuna_api.user.v1.ListSessionsResponse.sessions:type_name -> authtuna_api.user.v1.Session
-	2,  // 11: authtuna_api.user.v1.SessionService.SignIn:input_type -> authtuna_api.user.v1.SignInRequest
-	4,  // 12: authtuna_api.user.v1.SessionService.SignOut:input_type -> authtuna_api.user.v1.SignOutRequest
-	6,  // 13: authtuna_api.user.v1.SessionService.ValidateSession:input_type -> authtuna_api.user.v1.ValidateSessionRequest
-	8,  // 14: authtuna_api.user.v1.SessionService.RevokeSession:input_type -> authtuna_api.user.v1.RevokeSessionRequest
-	10, // 15: authtuna_api.user.v1.SessionService.RevokeAllSessions:input_type -> authtuna_api.user.v1.RevokeAllSessionsRequest
-	12, // 16: authtuna_api.user.v1.SessionService.ListSessions:input_type -> authtuna_api.user.v1.ListSessionsRequest
-	14, // 17: authtuna_api.user.v1.SessionService.ClearSignInLock:input_type -> authtuna_api.user.v1.ClearSignInLockRequest
-	3,  // 18: authtuna_api.user.v1.SessionService.SignIn:output_type -> authtuna_api.user.v1.SignInResponse
-	5,  // 19: authtuna_api.user.v1.SessionService.SignOut:output_type -> authtuna_api.user.v1.SignOutResponse
-	7,  // 20: authtuna_api.user.v1.SessionService.ValidateSession:output_type -> authtuna_api.user.v1.ValidateSessionResponse
-	9,  // 21: authtuna_api.user.v1.SessionService.RevokeSession:output_type -> authtuna_api.user.v1.RevokeSessionResponse
-	11, // 22: authtuna_api.user.v1.SessionService.RevokeAllSessions:output_type -> authtuna_api.user.v1.RevokeAllSessionsResponse
-	13, // 23: authtuna_api.user.v1.SessionService.ListSessions:output_type -> authtuna_api.user.v1.ListSessionsResponse
-	15, // 24: authtuna_api.user.v1.SessionService.ClearSignInLock:output_type -> authtuna_api.user.v1.ClearSignInLockResponse
-	18, // [18:25] is the sub-list for method output_type
-	11, // [11:18] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	4,  // 7: authtuna_api.user.v1.SignInResponse.challenge:type_name -> authtuna_api.user.v1.SignInChallenge
+	29, // 8: authtuna_api.user.v1.SignInChallenge.expires_at:type_name -> google.protobuf.Timestamp
+	30, // 9: authtuna_api.user.v1.ValidateSessionResponse.user:type_name -> authtuna_api.user.v1.User
+	0,  // 10: authtuna_api.user.v1.ValidateSessionResponse.session:type_name -> authtuna_api.user.v1.Session
+	0,  // 11: authtuna_api.user.v1.RevokeSessionResponse.session:type_name -> authtuna_api.user.v1.Session
+	0,  // 12: authtuna_api.user.v1.ListSessionsResponse.sessions:type_name -> authtuna_api.user.v1.Session
+	30, // 13: authtuna_api.user.v1.CompleteSignInResponse.user:type_name -> authtuna_api.user.v1.User
+	1,  // 14: authtuna_api.user.v1.CompleteSignInResponse.session:type_name -> authtuna_api.user.v1.SignInSession
+	29, // 15: authtuna_api.user.v1.GetSecondFactorResponse.enrolled_at:type_name -> google.protobuf.Timestamp
+	2,  // 16: authtuna_api.user.v1.SessionService.SignIn:input_type -> authtuna_api.user.v1.SignInRequest
+	5,  // 17: authtuna_api.user.v1.SessionService.SignOut:input_type -> authtuna_api.user.v1.SignOutRequest
+	7,  // 18: authtuna_api.user.v1.SessionService.ValidateSession:input_type -> authtuna_api.user.v1.ValidateSessionRequest
+	9,  // 19: authtuna_api.user.v1.SessionService.RevokeSession:input_type -> authtuna_api.user.v1.RevokeSessionRequest
+	11, // 20: authtuna_api.user.v1.SessionService.RevokeAllSessions:input_type -> authtuna_api.user.v1.RevokeAllSessionsRequest
+	13, // 21: authtuna_api.user.v1.SessionService.ListSessions:input_type -> authtuna_api.user.v1.ListSessionsRequest
+	15, // 22: authtuna_api.user.v1.SessionService.ClearSignInLock:input_type -> authtuna_api.user.v1.ClearSignInLockRequest
+	17, // 23: authtuna_api.user.v1.SessionService.CompleteSignIn:input_type -> authtuna_api.user.v1.CompleteSignInRequest
+	19, // 24: authtuna_api.user.v1.SessionService.BeginTotpEnrollment:input_type -> authtuna_api.user.v1.BeginTotpEnrollmentRequest
+	21, // 25: authtuna_api.user.v1.SessionService.ConfirmTotpEnrollment:input_type -> authtuna_api.user.v1.ConfirmTotpEnrollmentRequest
+	23, // 26: authtuna_api.user.v1.SessionService.RegenerateRecoveryCodes:input_type -> authtuna_api.user.v1.RegenerateRecoveryCodesRequest
+	25, // 27: authtuna_api.user.v1.SessionService.GetSecondFactor:input_type -> authtuna_api.user.v1.GetSecondFactorRequest
+	27, // 28: authtuna_api.user.v1.SessionService.ResetSecondFactor:input_type -> authtuna_api.user.v1.ResetSecondFactorRequest
+	3,  // 29: authtuna_api.user.v1.SessionService.SignIn:output_type -> authtuna_api.user.v1.SignInResponse
+	6,  // 30: authtuna_api.user.v1.SessionService.SignOut:output_type -> authtuna_api.user.v1.SignOutResponse
+	8,  // 31: authtuna_api.user.v1.SessionService.ValidateSession:output_type -> authtuna_api.user.v1.ValidateSessionResponse
+	10, // 32: authtuna_api.user.v1.SessionService.RevokeSession:output_type -> authtuna_api.user.v1.RevokeSessionResponse
+	12, // 33: authtuna_api.user.v1.SessionService.RevokeAllSessions:output_type -> authtuna_api.user.v1.RevokeAllSessionsResponse
+	14, // 34: authtuna_api.user.v1.SessionService.ListSessions:output_type -> authtuna_api.user.v1.ListSessionsResponse
+	16, // 35: authtuna_api.user.v1.SessionService.ClearSignInLock:output_type -> authtuna_api.user.v1.ClearSignInLockResponse
+	18, // 36: authtuna_api.user.v1.SessionService.CompleteSignIn:output_type -> authtuna_api.user.v1.CompleteSignInResponse
+	20, // 37: authtuna_api.user.v1.SessionService.BeginTotpEnrollment:output_type -> authtuna_api.user.v1.BeginTotpEnrollmentResponse
+	22, // 38: authtuna_api.user.v1.SessionService.ConfirmTotpEnrollment:output_type -> authtuna_api.user.v1.ConfirmTotpEnrollmentResponse
+	24, // 39: authtuna_api.user.v1.SessionService.RegenerateRecoveryCodes:output_type -> authtuna_api.user.v1.RegenerateRecoveryCodesResponse
+	26, // 40: authtuna_api.user.v1.SessionService.GetSecondFactor:output_type -> authtuna_api.user.v1.GetSecondFactorResponse
+	28, // 41: authtuna_api.user.v1.SessionService.ResetSecondFactor:output_type -> authtuna_api.user.v1.ResetSecondFactorResponse
+	29, // [29:42] is the sub-list for method output_type
+	16, // [16:29] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_authtuna_api_user_v1_session_service_proto_init() }
@@ -1108,8 +1923,9 @@ func file_authtuna_api_user_v1_session_service_proto_init() {
 	file_authtuna_api_user_v1_user_proto_init()
 	file_authtuna_api_user_v1_session_service_proto_msgTypes[3].OneofWrappers = []any{
 		(*SignInResponse_Session)(nil),
+		(*SignInResponse_Challenge)(nil),
 	}
-	file_authtuna_api_user_v1_session_service_proto_msgTypes[14].OneofWrappers = []any{
+	file_authtuna_api_user_v1_session_service_proto_msgTypes[15].OneofWrappers = []any{
 		(*ClearSignInLockRequest_UserId)(nil),
 		(*ClearSignInLockRequest_IpAddress)(nil),
 	}
@@ -1119,7 +1935,7 @@ func file_authtuna_api_user_v1_session_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_authtuna_api_user_v1_session_service_proto_rawDesc), len(file_authtuna_api_user_v1_session_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,13 +19,19 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	SessionService_SignIn_FullMethodName            = "/authtuna_api.user.v1.SessionService/SignIn"
-	SessionService_SignOut_FullMethodName           = "/authtuna_api.user.v1.SessionService/SignOut"
-	SessionService_ValidateSession_FullMethodName   = "/authtuna_api.user.v1.SessionService/ValidateSession"
-	SessionService_RevokeSession_FullMethodName     = "/authtuna_api.user.v1.SessionService/RevokeSession"
-	SessionService_RevokeAllSessions_FullMethodName = "/authtuna_api.user.v1.SessionService/RevokeAllSessions"
-	SessionService_ListSessions_FullMethodName      = "/authtuna_api.user.v1.SessionService/ListSessions"
-	SessionService_ClearSignInLock_FullMethodName   = "/authtuna_api.user.v1.SessionService/ClearSignInLock"
+	SessionService_SignIn_FullMethodName                  = "/authtuna_api.user.v1.SessionService/SignIn"
+	SessionService_SignOut_FullMethodName                 = "/authtuna_api.user.v1.SessionService/SignOut"
+	SessionService_ValidateSession_FullMethodName         = "/authtuna_api.user.v1.SessionService/ValidateSession"
+	SessionService_RevokeSession_FullMethodName           = "/authtuna_api.user.v1.SessionService/RevokeSession"
+	SessionService_RevokeAllSessions_FullMethodName       = "/authtuna_api.user.v1.SessionService/RevokeAllSessions"
+	SessionService_ListSessions_FullMethodName            = "/authtuna_api.user.v1.SessionService/ListSessions"
+	SessionService_ClearSignInLock_FullMethodName         = "/authtuna_api.user.v1.SessionService/ClearSignInLock"
+	SessionService_CompleteSignIn_FullMethodName          = "/authtuna_api.user.v1.SessionService/CompleteSignIn"
+	SessionService_BeginTotpEnrollment_FullMethodName     = "/authtuna_api.user.v1.SessionService/BeginTotpEnrollment"
+	SessionService_ConfirmTotpEnrollment_FullMethodName   = "/authtuna_api.user.v1.SessionService/ConfirmTotpEnrollment"
+	SessionService_RegenerateRecoveryCodes_FullMethodName = "/authtuna_api.user.v1.SessionService/RegenerateRecoveryCodes"
+	SessionService_GetSecondFactor_FullMethodName         = "/authtuna_api.user.v1.SessionService/GetSecondFactor"
+	SessionService_ResetSecondFactor_FullMethodName       = "/authtuna_api.user.v1.SessionService/ResetSecondFactor"
 )
 
 // SessionServiceClient is the client API for SessionService service.
@@ -44,10 +50,24 @@ const (
 //
 // Permissions and the built-in roles that hold them:
 //
-//	`sessions.sign_in`  SignIn, SignOut          Admin, SignInService
+//	`sessions.sign_in`  SignIn, CompleteSignIn, SignOut
+//	                                             Admin, SignInService
 //	`sessions.validate` ValidateSession          Admin, SignInService
 //	`sessions.manage`   RevokeSession, RevokeAllSessions, ListSessions, ClearSignInLock
 //	                                             Admin, UserManager
+//	`mfa.enroll`        BeginTotpEnrollment, ConfirmTotpEnrollment,
+//	                    RegenerateRecoveryCodes, GetSecondFactor
+//	                                             Admin, SignInService
+//	`mfa.reset`         ResetSecondFactor        Admin, UserManager
+//
+// Two-factor sign-in: an end user may enrol a TOTP authenticator (RFC 6238: six
+// digits, 30-second steps, SHA-1, as every authenticator app supports). The calling
+// service does this for its signed-in end user: BeginTotpEnrollment, then
+// ConfirmTotpEnrollment with a code from the app. From then on SignIn with the right
+// password returns a challenge instead of a session, and only CompleteSignIn with a
+// TOTP code or a single-use recovery code turns it into a session. The secret is
+// stored encrypted (AES-256-GCM, keys from `AUTHTUNA_MFA_ENCRYPTION_KEYS`) and recovery
+// codes only as salted SHA-256 digests; neither is ever returned after enrolment.
 //
 // A missing, unknown, expired or revoked bearer token fails with UNAUTHENTICATED
 // (reason INVALID_CREDENTIALS or MISSING_CREDENTIALS), and a caller lacking the RPC's
@@ -78,9 +98,13 @@ type SessionServiceClient interface {
 	// The counters live in the database, so they hold across server processes.
 	// ClearSignInLock lifts a lock early.
 	//
-	// Two-factor authentication will add a member to `SignInResponse.result`: for an
-	// enrolled user a correct password will return a short-lived challenge instead of
-	// a session. Clients should treat an unset `result` as "not signed in yet".
+	// Two-factor authentication: for a user with a confirmed TOTP enrolment, a correct
+	// password does not start a session. The response's `result` is then a `challenge`
+	// (and `user` is not set): a single-use token valid for
+	// `AUTHTUNA_MFA_CHALLENGE_SECONDS` that CompleteSignIn exchanges, with a code, for
+	// the session. `last_login_at` is set and LOGIN_SUCCESS written only then; issuing
+	// the challenge writes MFA_CHALLENGE_ISSUED and does not reset the account's failure
+	// count. Clients should treat an unset `result` as "not signed in yet".
 	//
 	// Errors: INVALID_ARGUMENT (identity or password empty; identity longer than 254
 	// characters; password longer than 1024 characters or holding a NUL character,
@@ -138,6 +162,81 @@ type SessionServiceClient interface {
 	// Errors: INVALID_ARGUMENT (neither or a malformed user id or IP address),
 	// NOT_FOUND (reason USER_NOT_FOUND), UNAUTHENTICATED, PERMISSION_DENIED.
 	ClearSignInLock(ctx context.Context, in *ClearSignInLockRequest, opts ...grpc.CallOption) (*ClearSignInLockResponse, error)
+	// Completes a two-factor sign-in: exchanges the challenge SignIn returned and a code
+	// for a session, as SignIn does for a user without a second factor. `code` is the
+	// current six-digit TOTP code (the codes of the previous and the next 30-second
+	// step are accepted too, for clock drift) or one of the user's recovery codes
+	// (spaces, hyphens and letter case are ignored). A TOTP code is accepted once: a
+	// code of the step of the last accepted code, or an earlier one, is refused. A
+	// recovery code works once. On success the challenge is used up; `last_login_at`
+	// is set, the account's failure count is reset, and LOGIN_SUCCESS (and, for a
+	// recovery code, RECOVERY_CODE_USED) is written. Requires permission
+	// `sessions.sign_in`.
+	//
+	// A wrong or replayed code fails with UNAUTHENTICATED, reason INVALID_SECOND_FACTOR,
+	// writes MFA_CHALLENGE_FAILED and counts as a failed sign-in of the account and of
+	// the IP address, exactly like a wrong password (so the lockout of SignIn applies,
+	// and a locked account is refused here too). After
+	// `AUTHTUNA_MFA_CHALLENGE_MAX_ATTEMPTS` wrong codes the challenge is void: sign in
+	// with the password again.
+	//
+	// Errors: INVALID_ARGUMENT (empty challenge token or code; code longer than 64
+	// characters), UNAUTHENTICATED (INVALID_CHALLENGE: the challenge is unknown,
+	// expired, used, void after too many wrong codes, or was withdrawn by a password
+	// change, suspension or second-factor reset; INVALID_SECOND_FACTOR; or the caller's
+	// own bearer token), FAILED_PRECONDITION (USER_SUSPENDED; MFA_NOT_CONFIGURED: a
+	// TOTP code was given but the server has no key for the stored secret — a recovery
+	// code still works), RESOURCE_EXHAUSTED (SIGN_IN_LOCKED, SIGN_IN_RATE_LIMITED),
+	// PERMISSION_DENIED.
+	CompleteSignIn(ctx context.Context, in *CompleteSignInRequest, opts ...grpc.CallOption) (*CompleteSignInResponse, error)
+	// Starts enrolling a TOTP authenticator for a user: returns a new random secret
+	// (160 bits, base32) and its `otpauth://` URI for a QR code, labelled with the issuer
+	// `AUTHTUNA_MFA_ISSUER` and the user's email address. The enrolment stays pending —
+	// sign-in is unchanged — until ConfirmTotpEnrollment; calling this again replaces a
+	// pending secret. This is the only response that ever holds the secret. Writes
+	// MFA_ENROLLMENT_STARTED. Requires permission `mfa.enroll`.
+	//
+	// Errors: INVALID_ARGUMENT (malformed user id), NOT_FOUND (USER_NOT_FOUND),
+	// FAILED_PRECONDITION (MFA_ALREADY_ENROLLED: a confirmed authenticator exists —
+	// ResetSecondFactor first; MFA_NOT_CONFIGURED: the server has no
+	// `AUTHTUNA_MFA_ENCRYPTION_KEYS`), UNAUTHENTICATED, PERMISSION_DENIED.
+	BeginTotpEnrollment(ctx context.Context, in *BeginTotpEnrollmentRequest, opts ...grpc.CallOption) (*BeginTotpEnrollmentResponse, error)
+	// Activates the pending TOTP enrolment once the user proves the authenticator works
+	// by a current code, and returns ten recovery codes. The codes are shown only here
+	// (the server keeps salted digests); each signs in once in place of a TOTP code. The
+	// confirming code is used up: it cannot also complete a sign-in. Writes
+	// MFA_ENROLLED. Requires permission `mfa.enroll`.
+	//
+	// Errors: INVALID_ARGUMENT (malformed user id, empty code), NOT_FOUND
+	// (USER_NOT_FOUND), FAILED_PRECONDITION (MFA_NOT_ENROLLED: no enrolment was begun;
+	// MFA_ALREADY_ENROLLED; MFA_NOT_CONFIGURED), UNAUTHENTICATED (INVALID_SECOND_FACTOR:
+	// the code is wrong), PERMISSION_DENIED.
+	ConfirmTotpEnrollment(ctx context.Context, in *ConfirmTotpEnrollmentRequest, opts ...grpc.CallOption) (*ConfirmTotpEnrollmentResponse, error)
+	// Replaces all of a user's recovery codes, used or not, with ten new ones, shown
+	// only here. Writes RECOVERY_CODES_REGENERATED. Requires permission `mfa.enroll`.
+	//
+	// Errors: INVALID_ARGUMENT (malformed user id), NOT_FOUND (USER_NOT_FOUND),
+	// FAILED_PRECONDITION (MFA_NOT_ENROLLED: no confirmed authenticator),
+	// UNAUTHENTICATED, PERMISSION_DENIED.
+	RegenerateRecoveryCodes(ctx context.Context, in *RegenerateRecoveryCodesRequest, opts ...grpc.CallOption) (*RegenerateRecoveryCodesResponse, error)
+	// Says whether a user has a second factor: a confirmed or a pending TOTP enrolment,
+	// and how many unused recovery codes are left. Never returns the secret or codes.
+	// Requires permission `mfa.enroll`.
+	//
+	// Errors: INVALID_ARGUMENT (malformed user id), NOT_FOUND (USER_NOT_FOUND),
+	// UNAUTHENTICATED, PERMISSION_DENIED.
+	GetSecondFactor(ctx context.Context, in *GetSecondFactorRequest, opts ...grpc.CallOption) (*GetSecondFactorResponse, error)
+	// Removes a user's second factor — the TOTP secret, confirmed or pending, every
+	// recovery code and every pending sign-in challenge — for a user who lost their
+	// authenticator. The user then signs in with the password alone, and may enrol
+	// again. Sessions are not touched. Writes MFA_DISABLED with the reason. Requires
+	// permission `mfa.reset`.
+	//
+	// Errors: INVALID_ARGUMENT (malformed user id; reason empty, longer than 500
+	// characters or holding control characters), NOT_FOUND (USER_NOT_FOUND), FAILED_PRECONDITION (MFA_NOT_ENROLLED: the
+	// user has no second factor, confirmed or pending), UNAUTHENTICATED,
+	// PERMISSION_DENIED.
+	ResetSecondFactor(ctx context.Context, in *ResetSecondFactorRequest, opts ...grpc.CallOption) (*ResetSecondFactorResponse, error)
 }
 
 type sessionServiceClient struct {
@@ -218,6 +317,66 @@ func (c *sessionServiceClient) ClearSignInLock(ctx context.Context, in *ClearSig
 	return out, nil
 }
 
+func (c *sessionServiceClient) CompleteSignIn(ctx context.Context, in *CompleteSignInRequest, opts ...grpc.CallOption) (*CompleteSignInResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CompleteSignInResponse)
+	err := c.cc.Invoke(ctx, SessionService_CompleteSignIn_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *sessionServiceClient) BeginTotpEnrollment(ctx context.Context, in *BeginTotpEnrollmentRequest, opts ...grpc.CallOption) (*BeginTotpEnrollmentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BeginTotpEnrollmentResponse)
+	err := c.cc.Invoke(ctx, SessionService_BeginTotpEnrollment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *sessionServiceClient) ConfirmTotpEnrollment(ctx context.Context, in *ConfirmTotpEnrollmentRequest, opts ...grpc.CallOption) (*ConfirmTotpEnrollmentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ConfirmTotpEnrollmentResponse)
+	err := c.cc.Invoke(ctx, SessionService_ConfirmTotpEnrollment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *sessionServiceClient) RegenerateRecoveryCodes(ctx context.Context, in *RegenerateRecoveryCodesRequest, opts ...grpc.CallOption) (*RegenerateRecoveryCodesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RegenerateRecoveryCodesResponse)
+	err := c.cc.Invoke(ctx, SessionService_RegenerateRecoveryCodes_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *sessionServiceClient) GetSecondFactor(ctx context.Context, in *GetSecondFactorRequest, opts ...grpc.CallOption) (*GetSecondFactorResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetSecondFactorResponse)
+	err := c.cc.Invoke(ctx, SessionService_GetSecondFactor_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *sessionServiceClient) ResetSecondFactor(ctx context.Context, in *ResetSecondFactorRequest, opts ...grpc.CallOption) (*ResetSecondFactorResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ResetSecondFactorResponse)
+	err := c.cc.Invoke(ctx, SessionService_ResetSecondFactor_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SessionServiceServer is the server API for SessionService service.
 // All implementations must embed UnimplementedSessionServiceServer
 // for forward compatibility.
@@ -234,10 +393,24 @@ func (c *sessionServiceClient) ClearSignInLock(ctx context.Context, in *ClearSig
 //
 // Permissions and the built-in roles that hold them:
 //
-//	`sessions.sign_in`  SignIn, SignOut          Admin, SignInService
+//	`sessions.sign_in`  SignIn, CompleteSignIn, SignOut
+//	                                             Admin, SignInService
 //	`sessions.validate` ValidateSession          Admin, SignInService
 //	`sessions.manage`   RevokeSession, RevokeAllSessions, ListSessions, ClearSignInLock
 //	                                             Admin, UserManager
+//	`mfa.enroll`        BeginTotpEnrollment, ConfirmTotpEnrollment,
+//	                    RegenerateRecoveryCodes, GetSecondFactor
+//	                                             Admin, SignInService
+//	`mfa.reset`         ResetSecondFactor        Admin, UserManager
+//
+// Two-factor sign-in: an end user may enrol a TOTP authenticator (RFC 6238: six
+// digits, 30-second steps, SHA-1, as every authenticator app supports). The calling
+// service does this for its signed-in end user: BeginTotpEnrollment, then
+// ConfirmTotpEnrollment with a code from the app. From then on SignIn with the right
+// password returns a challenge instead of a session, and only CompleteSignIn with a
+// TOTP code or a single-use recovery code turns it into a session. The secret is
+// stored encrypted (AES-256-GCM, keys from `AUTHTUNA_MFA_ENCRYPTION_KEYS`) and recovery
+// codes only as salted SHA-256 digests; neither is ever returned after enrolment.
 //
 // A missing, unknown, expired or revoked bearer token fails with UNAUTHENTICATED
 // (reason INVALID_CREDENTIALS or MISSING_CREDENTIALS), and a caller lacking the RPC's
@@ -268,9 +441,13 @@ type SessionServiceServer interface {
 	// The counters live in the database, so they hold across server processes.
 	// ClearSignInLock lifts a lock early.
 	//
-	// Two-factor authentication will add a member to `SignInResponse.result`: for an
-	// enrolled user a correct password will return a short-lived challenge instead of
-	// a session. Clients should treat an unset `result` as "not signed in yet".
+	// Two-factor authentication: for a user with a confirmed TOTP enrolment, a correct
+	// password does not start a session. The response's `result` is then a `challenge`
+	// (and `user` is not set): a single-use token valid for
+	// `AUTHTUNA_MFA_CHALLENGE_SECONDS` that CompleteSignIn exchanges, with a code, for
+	// the session. `last_login_at` is set and LOGIN_SUCCESS written only then; issuing
+	// the challenge writes MFA_CHALLENGE_ISSUED and does not reset the account's failure
+	// count. Clients should treat an unset `result` as "not signed in yet".
 	//
 	// Errors: INVALID_ARGUMENT (identity or password empty; identity longer than 254
 	// characters; password longer than 1024 characters or holding a NUL character,
@@ -328,6 +505,81 @@ type SessionServiceServer interface {
 	// Errors: INVALID_ARGUMENT (neither or a malformed user id or IP address),
 	// NOT_FOUND (reason USER_NOT_FOUND), UNAUTHENTICATED, PERMISSION_DENIED.
 	ClearSignInLock(context.Context, *ClearSignInLockRequest) (*ClearSignInLockResponse, error)
+	// Completes a two-factor sign-in: exchanges the challenge SignIn returned and a code
+	// for a session, as SignIn does for a user without a second factor. `code` is the
+	// current six-digit TOTP code (the codes of the previous and the next 30-second
+	// step are accepted too, for clock drift) or one of the user's recovery codes
+	// (spaces, hyphens and letter case are ignored). A TOTP code is accepted once: a
+	// code of the step of the last accepted code, or an earlier one, is refused. A
+	// recovery code works once. On success the challenge is used up; `last_login_at`
+	// is set, the account's failure count is reset, and LOGIN_SUCCESS (and, for a
+	// recovery code, RECOVERY_CODE_USED) is written. Requires permission
+	// `sessions.sign_in`.
+	//
+	// A wrong or replayed code fails with UNAUTHENTICATED, reason INVALID_SECOND_FACTOR,
+	// writes MFA_CHALLENGE_FAILED and counts as a failed sign-in of the account and of
+	// the IP address, exactly like a wrong password (so the lockout of SignIn applies,
+	// and a locked account is refused here too). After
+	// `AUTHTUNA_MFA_CHALLENGE_MAX_ATTEMPTS` wrong codes the challenge is void: sign in
+	// with the password again.
+	//
+	// Errors: INVALID_ARGUMENT (empty challenge token or code; code longer than 64
+	// characters), UNAUTHENTICATED (INVALID_CHALLENGE: the challenge is unknown,
+	// expired, used, void after too many wrong codes, or was withdrawn by a password
+	// change, suspension or second-factor reset; INVALID_SECOND_FACTOR; or the caller's
+	// own bearer token), FAILED_PRECONDITION (USER_SUSPENDED; MFA_NOT_CONFIGURED: a
+	// TOTP code was given but the server has no key for the stored secret — a recovery
+	// code still works), RESOURCE_EXHAUSTED (SIGN_IN_LOCKED, SIGN_IN_RATE_LIMITED),
+	// PERMISSION_DENIED.
+	CompleteSignIn(context.Context, *CompleteSignInRequest) (*CompleteSignInResponse, error)
+	// Starts enrolling a TOTP authenticator for a user: returns a new random secret
+	// (160 bits, base32) and its `otpauth://` URI for a QR code, labelled with the issuer
+	// `AUTHTUNA_MFA_ISSUER` and the user's email address. The enrolment stays pending —
+	// sign-in is unchanged — until ConfirmTotpEnrollment; calling this again replaces a
+	// pending secret. This is the only response that ever holds the secret. Writes
+	// MFA_ENROLLMENT_STARTED. Requires permission `mfa.enroll`.
+	//
+	// Errors: INVALID_ARGUMENT (malformed user id), NOT_FOUND (USER_NOT_FOUND),
+	// FAILED_PRECONDITION (MFA_ALREADY_ENROLLED: a confirmed authenticator exists —
+	// ResetSecondFactor first; MFA_NOT_CONFIGURED: the server has no
+	// `AUTHTUNA_MFA_ENCRYPTION_KEYS`), UNAUTHENTICATED, PERMISSION_DENIED.
+	BeginTotpEnrollment(context.Context, *BeginTotpEnrollmentRequest) (*BeginTotpEnrollmentResponse, error)
+	// Activates the pending TOTP enrolment once the user proves the authenticator works
+	// by a current code, and returns ten recovery codes. The codes are shown only here
+	// (the server keeps salted digests); each signs in once in place of a TOTP code. The
+	// confirming code is used up: it cannot also complete a sign-in. Writes
+	// MFA_ENROLLED. Requires permission `mfa.enroll`.
+	//
+	// Errors: INVALID_ARGUMENT (malformed user id, empty code), NOT_FOUND
+	// (USER_NOT_FOUND), FAILED_PRECONDITION (MFA_NOT_ENROLLED: no enrolment was begun;
+	// MFA_ALREADY_ENROLLED; MFA_NOT_CONFIGURED), UNAUTHENTICATED (INVALID_SECOND_FACTOR:
+	// the code is wrong), PERMISSION_DENIED.
+	ConfirmTotpEnrollment(context.Context, *ConfirmTotpEnrollmentRequest) (*ConfirmTotpEnrollmentResponse, error)
+	// Replaces all of a user's recovery codes, used or not, with ten new ones, shown
+	// only here. Writes RECOVERY_CODES_REGENERATED. Requires permission `mfa.enroll`.
+	//
+	// Errors: INVALID_ARGUMENT (malformed user id), NOT_FOUND (USER_NOT_FOUND),
+	// FAILED_PRECONDITION (MFA_NOT_ENROLLED: no confirmed authenticator),
+	// UNAUTHENTICATED, PERMISSION_DENIED.
+	RegenerateRecoveryCodes(context.Context, *RegenerateRecoveryCodesRequest) (*RegenerateRecoveryCodesResponse, error)
+	// Says whether a user has a second factor: a confirmed or a pending TOTP enrolment,
+	// and how many unused recovery codes are left. Never returns the secret or codes.
+	// Requires permission `mfa.enroll`.
+	//
+	// Errors: INVALID_ARGUMENT (malformed user id), NOT_FOUND (USER_NOT_FOUND),
+	// UNAUTHENTICATED, PERMISSION_DENIED.
+	GetSecondFactor(context.Context, *GetSecondFactorRequest) (*GetSecondFactorResponse, error)
+	// Removes a user's second factor — the TOTP secret, confirmed or pending, every
+	// recovery code and every pending sign-in challenge — for a user who lost their
+	// authenticator. The user then signs in with the password alone, and may enrol
+	// again. Sessions are not touched. Writes MFA_DISABLED with the reason. Requires
+	// permission `mfa.reset`.
+	//
+	// Errors: INVALID_ARGUMENT (malformed user id; reason empty, longer than 500
+	// characters or holding control characters), NOT_FOUND (USER_NOT_FOUND), FAILED_PRECONDITION (MFA_NOT_ENROLLED: the
+	// user has no second factor, confirmed or pending), UNAUTHENTICATED,
+	// PERMISSION_DENIED.
+	ResetSecondFactor(context.Context, *ResetSecondFactorRequest) (*ResetSecondFactorResponse, error)
 	mustEmbedUnimplementedSessionServiceServer()
 }
 
@@ -358,6 +610,24 @@ func (UnimplementedSessionServiceServer) ListSessions(context.Context, *ListSess
 }
 func (UnimplementedSessionServiceServer) ClearSignInLock(context.Context, *ClearSignInLockRequest) (*ClearSignInLockResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ClearSignInLock not implemented")
+}
+func (UnimplementedSessionServiceServer) CompleteSignIn(context.Context, *CompleteSignInRequest) (*CompleteSignInResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CompleteSignIn not implemented")
+}
+func (UnimplementedSessionServiceServer) BeginTotpEnrollment(context.Context, *BeginTotpEnrollmentRequest) (*BeginTotpEnrollmentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method BeginTotpEnrollment not implemented")
+}
+func (UnimplementedSessionServiceServer) ConfirmTotpEnrollment(context.Context, *ConfirmTotpEnrollmentRequest) (*ConfirmTotpEnrollmentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ConfirmTotpEnrollment not implemented")
+}
+func (UnimplementedSessionServiceServer) RegenerateRecoveryCodes(context.Context, *RegenerateRecoveryCodesRequest) (*RegenerateRecoveryCodesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RegenerateRecoveryCodes not implemented")
+}
+func (UnimplementedSessionServiceServer) GetSecondFactor(context.Context, *GetSecondFactorRequest) (*GetSecondFactorResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetSecondFactor not implemented")
+}
+func (UnimplementedSessionServiceServer) ResetSecondFactor(context.Context, *ResetSecondFactorRequest) (*ResetSecondFactorResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ResetSecondFactor not implemented")
 }
 func (UnimplementedSessionServiceServer) mustEmbedUnimplementedSessionServiceServer() {}
 func (UnimplementedSessionServiceServer) testEmbeddedByValue()                        {}
@@ -506,6 +776,114 @@ func _SessionService_ClearSignInLock_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SessionService_CompleteSignIn_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CompleteSignInRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SessionServiceServer).CompleteSignIn(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SessionService_CompleteSignIn_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SessionServiceServer).CompleteSignIn(ctx, req.(*CompleteSignInRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SessionService_BeginTotpEnrollment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BeginTotpEnrollmentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SessionServiceServer).BeginTotpEnrollment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SessionService_BeginTotpEnrollment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SessionServiceServer).BeginTotpEnrollment(ctx, req.(*BeginTotpEnrollmentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SessionService_ConfirmTotpEnrollment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ConfirmTotpEnrollmentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SessionServiceServer).ConfirmTotpEnrollment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SessionService_ConfirmTotpEnrollment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SessionServiceServer).ConfirmTotpEnrollment(ctx, req.(*ConfirmTotpEnrollmentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SessionService_RegenerateRecoveryCodes_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RegenerateRecoveryCodesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SessionServiceServer).RegenerateRecoveryCodes(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SessionService_RegenerateRecoveryCodes_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SessionServiceServer).RegenerateRecoveryCodes(ctx, req.(*RegenerateRecoveryCodesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SessionService_GetSecondFactor_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetSecondFactorRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SessionServiceServer).GetSecondFactor(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SessionService_GetSecondFactor_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SessionServiceServer).GetSecondFactor(ctx, req.(*GetSecondFactorRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SessionService_ResetSecondFactor_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ResetSecondFactorRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SessionServiceServer).ResetSecondFactor(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SessionService_ResetSecondFactor_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SessionServiceServer).ResetSecondFactor(ctx, req.(*ResetSecondFactorRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SessionService_ServiceDesc is the grpc.ServiceDesc for SessionService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -540,6 +918,30 @@ var SessionService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ClearSignInLock",
 			Handler:    _SessionService_ClearSignInLock_Handler,
+		},
+		{
+			MethodName: "CompleteSignIn",
+			Handler:    _SessionService_CompleteSignIn_Handler,
+		},
+		{
+			MethodName: "BeginTotpEnrollment",
+			Handler:    _SessionService_BeginTotpEnrollment_Handler,
+		},
+		{
+			MethodName: "ConfirmTotpEnrollment",
+			Handler:    _SessionService_ConfirmTotpEnrollment_Handler,
+		},
+		{
+			MethodName: "RegenerateRecoveryCodes",
+			Handler:    _SessionService_RegenerateRecoveryCodes_Handler,
+		},
+		{
+			MethodName: "GetSecondFactor",
+			Handler:    _SessionService_GetSecondFactor_Handler,
+		},
+		{
+			MethodName: "ResetSecondFactor",
+			Handler:    _SessionService_ResetSecondFactor_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -26,7 +26,7 @@ from authtuna_api.user.v1 import user_pb2 as authtuna__api_dot_user_dot_v1_dot_u
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*authtuna_api/user/v1/session_service.proto\x12\x14\x61uthtuna_api.user.v1\x1a\x1f\x61uthtuna_api/user/v1/user.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x81\x02\n\x07Session\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12.\n\ncreated_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0clast_seen_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0fidle_expires_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nip_address\x18\x07 \x01(\t\"N\n\rSignInSession\x12\r\n\x05token\x18\x01 \x01(\t\x12.\n\x07session\x18\x02 \x01(\x0b\x32\x1d.authtuna_api.user.v1.Session\"3\n\rSignInRequest\x12\x10\n\x08identity\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"|\n\x0eSignInResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\x12\x36\n\x07session\x18\x02 \x01(\x0b\x32#.authtuna_api.user.v1.SignInSessionH\x00\x42\x08\n\x06result\"\'\n\x0eSignOutRequest\x12\x15\n\rsession_token\x18\x01 \x01(\t\"\"\n\x0fSignOutResponse\x12\x0f\n\x07revoked\x18\x01 \x01(\x08\"/\n\x16ValidateSessionRequest\x12\x15\n\rsession_token\x18\x01 \x01(\t\"\x97\x01\n\x17ValidateSessionResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\x12.\n\x07session\x18\x02 \x01(\x0b\x32\x1d.authtuna_api.user.v1.Session\x12\r\n\x05roles\x18\x03 \x03(\t\x12\x13\n\x0bpermissions\x18\x04 \x03(\t\"\"\n\x14RevokeSessionRequest\x12\n\n\x02id\x18\x01 \x01(\t\"G\n\x15RevokeSessionResponse\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.authtuna_api.user.v1.Session\"+\n\x18RevokeAllSessionsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"2\n\x19RevokeAllSessionsResponse\x12\x15\n\rrevoked_count\x18\x01 \x01(\x05\"I\n\x13ListSessionsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"`\n\x14ListSessionsResponse\x12/\n\x08sessions\x18\x01 \x03(\x0b\x32\x1d.authtuna_api.user.v1.Session\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"K\n\x16\x43learSignInLockRequest\x12\x11\n\x07user_id\x18\x01 \x01(\tH\x00\x12\x14\n\nip_address\x18\x02 \x01(\tH\x00\x42\x08\n\x06target\"-\n\x17\x43learSignInLockResponse\x12\x12\n\nwas_locked\x18\x01 \x01(\x08\x32\xe4\x05\n\x0eSessionService\x12S\n\x06SignIn\x12#.authtuna_api.user.v1.SignInRequest\x1a$.authtuna_api.user.v1.SignInResponse\x12V\n\x07SignOut\x12$.authtuna_api.user.v1.SignOutRequest\x1a%.authtuna_api.user.v1.SignOutResponse\x12n\n\x0fValidateSession\x12,.authtuna_api.user.v1.ValidateSessionRequest\x1a-.authtuna_api.user.v1.ValidateSessionResponse\x12h\n\rRevokeSession\x12*.authtuna_api.user.v1.RevokeSessionRequest\x1a+.authtuna_api.user.v1.RevokeSessionResponse\x12t\n\x11RevokeAllSessions\x12..authtuna_api.user.v1.RevokeAllSessionsRequest\x1a/.authtuna_api.user.v1.RevokeAllSessionsResponse\x12\x65\n\x0cListSessions\x12).authtuna_api.user.v1.ListSessionsRequest\x1a*.authtuna_api.user.v1.ListSessionsResponse\x12n\n\x0f\x43learSignInLock\x12,.authtuna_api.user.v1.ClearSignInLockRequest\x1a-.authtuna_api.user.v1.ClearSignInLockResponseB<Z:github.com/authtuna/authtuna-grpc/clients/go/userv1;userv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n*authtuna_api/user/v1/session_service.proto\x12\x14\x61uthtuna_api.user.v1\x1a\x1f\x61uthtuna_api/user/v1/user.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x81\x02\n\x07Session\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12.\n\ncreated_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0clast_seen_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0fidle_expires_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nip_address\x18\x07 \x01(\t\"N\n\rSignInSession\x12\r\n\x05token\x18\x01 \x01(\t\x12.\n\x07session\x18\x02 \x01(\x0b\x32\x1d.authtuna_api.user.v1.Session\"3\n\rSignInRequest\x12\x10\n\x08identity\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"\xb8\x01\n\x0eSignInResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\x12\x36\n\x07session\x18\x02 \x01(\x0b\x32#.authtuna_api.user.v1.SignInSessionH\x00\x12:\n\tchallenge\x18\x03 \x01(\x0b\x32%.authtuna_api.user.v1.SignInChallengeH\x00\x42\x08\n\x06result\"P\n\x0fSignInChallenge\x12\r\n\x05token\x18\x01 \x01(\t\x12.\n\nexpires_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\'\n\x0eSignOutRequest\x12\x15\n\rsession_token\x18\x01 \x01(\t\"\"\n\x0fSignOutResponse\x12\x0f\n\x07revoked\x18\x01 \x01(\x08\"/\n\x16ValidateSessionRequest\x12\x15\n\rsession_token\x18\x01 \x01(\t\"\x97\x01\n\x17ValidateSessionResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\x12.\n\x07session\x18\x02 \x01(\x0b\x32\x1d.authtuna_api.user.v1.Session\x12\r\n\x05roles\x18\x03 \x03(\t\x12\x13\n\x0bpermissions\x18\x04 \x03(\t\"\"\n\x14RevokeSessionRequest\x12\n\n\x02id\x18\x01 \x01(\t\"G\n\x15RevokeSessionResponse\x12.\n\x07session\x18\x01 \x01(\x0b\x32\x1d.authtuna_api.user.v1.Session\"+\n\x18RevokeAllSessionsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"2\n\x19RevokeAllSessionsResponse\x12\x15\n\rrevoked_count\x18\x01 \x01(\x05\"I\n\x13ListSessionsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"`\n\x14ListSessionsResponse\x12/\n\x08sessions\x18\x01 \x03(\x0b\x32\x1d.authtuna_api.user.v1.Session\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"K\n\x16\x43learSignInLockRequest\x12\x11\n\x07user_id\x18\x01 \x01(\tH\x00\x12\x14\n\nip_address\x18\x02 \x01(\tH\x00\x42\x08\n\x06target\"-\n\x17\x43learSignInLockResponse\x12\x12\n\nwas_locked\x18\x01 \x01(\x08\">\n\x15\x43ompleteSignInRequest\x12\x17\n\x0f\x63hallenge_token\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\"\xb6\x01\n\x16\x43ompleteSignInResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\x12\x34\n\x07session\x18\x02 \x01(\x0b\x32#.authtuna_api.user.v1.SignInSession\x12\x1a\n\x12used_recovery_code\x18\x03 \x01(\x08\x12 \n\x18recovery_codes_remaining\x18\x04 \x01(\x05\"-\n\x1a\x42\x65ginTotpEnrollmentRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"o\n\x1b\x42\x65ginTotpEnrollmentResponse\x12\x0e\n\x06secret\x18\x01 \x01(\t\x12\x18\n\x10provisioning_uri\x18\x02 \x01(\t\x12\x0e\n\x06\x64igits\x18\x03 \x01(\x05\x12\x16\n\x0eperiod_seconds\x18\x04 \x01(\x05\"=\n\x1c\x43onfirmTotpEnrollmentRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\"7\n\x1d\x43onfirmTotpEnrollmentResponse\x12\x16\n\x0erecovery_codes\x18\x01 \x03(\t\"1\n\x1eRegenerateRecoveryCodesRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"9\n\x1fRegenerateRecoveryCodesResponse\x12\x16\n\x0erecovery_codes\x18\x01 \x03(\t\")\n\x16GetSecondFactorRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\"\x9f\x01\n\x17GetSecondFactorResponse\x12\x15\n\rtotp_enrolled\x18\x01 \x01(\x08\x12/\n\x0b\x65nrolled_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1a\n\x12\x65nrollment_pending\x18\x03 \x01(\x08\x12 \n\x18recovery_codes_remaining\x18\x04 \x01(\x05\";\n\x18ResetSecondFactorRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"1\n\x19ResetSecondFactorResponse\x12\x14\n\x0cwas_enrolled\x18\x01 \x01(\x08\x32\xbf\x0b\n\x0eSessionService\x12S\n\x06SignIn\x12#.authtuna_api.user.v1.SignInRequest\x1a$.authtuna_api.user.v1.SignInResponse\x12V\n\x07SignOut\x12$.authtuna_api.user.v1.SignOutRequest\x1a%.authtuna_api.user.v1.SignOutResponse\x12n\n\x0fValidateSession\x12,.authtuna_api.user.v1.ValidateSessionRequest\x1a-.authtuna_api.user.v1.ValidateSessionResponse\x12h\n\rRevokeSession\x12*.authtuna_api.user.v1.RevokeSessionRequest\x1a+.authtuna_api.user.v1.RevokeSessionResponse\x12t\n\x11RevokeAllSessions\x12..authtuna_api.user.v1.RevokeAllSessionsRequest\x1a/.authtuna_api.user.v1.RevokeAllSessionsResponse\x12\x65\n\x0cListSessions\x12).authtuna_api.user.v1.ListSessionsRequest\x1a*.authtuna_api.user.v1.ListSessionsResponse\x12n\n\x0f\x43learSignInLock\x12,.authtuna_api.user.v1.ClearSignInLockRequest\x1a-.authtuna_api.user.v1.ClearSignInLockResponse\x12k\n\x0e\x43ompleteSignIn\x12+.authtuna_api.user.v1.CompleteSignInRequest\x1a,.authtuna_api.user.v1.CompleteSignInResponse\x12z\n\x13\x42\x65ginTotpEnrollment\x12\x30.authtuna_api.user.v1.BeginTotpEnrollmentRequest\x1a\x31.authtuna_api.user.v1.BeginTotpEnrollmentResponse\x12\x80\x01\n\x15\x43onfirmTotpEnrollment\x12\x32.authtuna_api.user.v1.ConfirmTotpEnrollmentRequest\x1a\x33.authtuna_api.user.v1.ConfirmTotpEnrollmentResponse\x12\x86\x01\n\x17RegenerateRecoveryCodes\x12\x34.authtuna_api.user.v1.RegenerateRecoveryCodesRequest\x1a\x35.authtuna_api.user.v1.RegenerateRecoveryCodesResponse\x12n\n\x0fGetSecondFactor\x12,.authtuna_api.user.v1.GetSecondFactorRequest\x1a-.authtuna_api.user.v1.GetSecondFactorResponse\x12t\n\x11ResetSecondFactor\x12..authtuna_api.user.v1.ResetSecondFactorRequest\x1a/.authtuna_api.user.v1.ResetSecondFactorResponseB<Z:github.com/authtuna/authtuna-grpc/clients/go/userv1;userv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,32 +40,58 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SIGNINSESSION']._serialized_end=472
   _globals['_SIGNINREQUEST']._serialized_start=474
   _globals['_SIGNINREQUEST']._serialized_end=525
-  _globals['_SIGNINRESPONSE']._serialized_start=527
-  _globals['_SIGNINRESPONSE']._serialized_end=651
-  _globals['_SIGNOUTREQUEST']._serialized_start=653
-  _globals['_SIGNOUTREQUEST']._serialized_end=692
-  _globals['_SIGNOUTRESPONSE']._serialized_start=694
-  _globals['_SIGNOUTRESPONSE']._serialized_end=728
-  _globals['_VALIDATESESSIONREQUEST']._serialized_start=730
-  _globals['_VALIDATESESSIONREQUEST']._serialized_end=777
-  _globals['_VALIDATESESSIONRESPONSE']._serialized_start=780
-  _globals['_VALIDATESESSIONRESPONSE']._serialized_end=931
-  _globals['_REVOKESESSIONREQUEST']._serialized_start=933
-  _globals['_REVOKESESSIONREQUEST']._serialized_end=967
-  _globals['_REVOKESESSIONRESPONSE']._serialized_start=969
-  _globals['_REVOKESESSIONRESPONSE']._serialized_end=1040
-  _globals['_REVOKEALLSESSIONSREQUEST']._serialized_start=1042
-  _globals['_REVOKEALLSESSIONSREQUEST']._serialized_end=1085
-  _globals['_REVOKEALLSESSIONSRESPONSE']._serialized_start=1087
-  _globals['_REVOKEALLSESSIONSRESPONSE']._serialized_end=1137
-  _globals['_LISTSESSIONSREQUEST']._serialized_start=1139
-  _globals['_LISTSESSIONSREQUEST']._serialized_end=1212
-  _globals['_LISTSESSIONSRESPONSE']._serialized_start=1214
-  _globals['_LISTSESSIONSRESPONSE']._serialized_end=1310
-  _globals['_CLEARSIGNINLOCKREQUEST']._serialized_start=1312
-  _globals['_CLEARSIGNINLOCKREQUEST']._serialized_end=1387
-  _globals['_CLEARSIGNINLOCKRESPONSE']._serialized_start=1389
-  _globals['_CLEARSIGNINLOCKRESPONSE']._serialized_end=1434
-  _globals['_SESSIONSERVICE']._serialized_start=1437
-  _globals['_SESSIONSERVICE']._serialized_end=2177
+  _globals['_SIGNINRESPONSE']._serialized_start=528
+  _globals['_SIGNINRESPONSE']._serialized_end=712
+  _globals['_SIGNINCHALLENGE']._serialized_start=714
+  _globals['_SIGNINCHALLENGE']._serialized_end=794
+  _globals['_SIGNOUTREQUEST']._serialized_start=796
+  _globals['_SIGNOUTREQUEST']._serialized_end=835
+  _globals['_SIGNOUTRESPONSE']._serialized_start=837
+  _globals['_SIGNOUTRESPONSE']._serialized_end=871
+  _globals['_VALIDATESESSIONREQUEST']._serialized_start=873
+  _globals['_VALIDATESESSIONREQUEST']._serialized_end=920
+  _globals['_VALIDATESESSIONRESPONSE']._serialized_start=923
+  _globals['_VALIDATESESSIONRESPONSE']._serialized_end=1074
+  _globals['_REVOKESESSIONREQUEST']._serialized_start=1076
+  _globals['_REVOKESESSIONREQUEST']._serialized_end=1110
+  _globals['_REVOKESESSIONRESPONSE']._serialized_start=1112
+  _globals['_REVOKESESSIONRESPONSE']._serialized_end=1183
+  _globals['_REVOKEALLSESSIONSREQUEST']._serialized_start=1185
+  _globals['_REVOKEALLSESSIONSREQUEST']._serialized_end=1228
+  _globals['_REVOKEALLSESSIONSRESPONSE']._serialized_start=1230
+  _globals['_REVOKEALLSESSIONSRESPONSE']._serialized_end=1280
+  _globals['_LISTSESSIONSREQUEST']._serialized_start=1282
+  _globals['_LISTSESSIONSREQUEST']._serialized_end=1355
+  _globals['_LISTSESSIONSRESPONSE']._serialized_start=1357
+  _globals['_LISTSESSIONSRESPONSE']._serialized_end=1453
+  _globals['_CLEARSIGNINLOCKREQUEST']._serialized_start=1455
+  _globals['_CLEARSIGNINLOCKREQUEST']._serialized_end=1530
+  _globals['_CLEARSIGNINLOCKRESPONSE']._serialized_start=1532
+  _globals['_CLEARSIGNINLOCKRESPONSE']._serialized_end=1577
+  _globals['_COMPLETESIGNINREQUEST']._serialized_start=1579
+  _globals['_COMPLETESIGNINREQUEST']._serialized_end=1641
+  _globals['_COMPLETESIGNINRESPONSE']._serialized_start=1644
+  _globals['_COMPLETESIGNINRESPONSE']._serialized_end=1826
+  _globals['_BEGINTOTPENROLLMENTREQUEST']._serialized_start=1828
+  _globals['_BEGINTOTPENROLLMENTREQUEST']._serialized_end=1873
+  _globals['_BEGINTOTPENROLLMENTRESPONSE']._serialized_start=1875
+  _globals['_BEGINTOTPENROLLMENTRESPONSE']._serialized_end=1986
+  _globals['_CONFIRMTOTPENROLLMENTREQUEST']._serialized_start=1988
+  _globals['_CONFIRMTOTPENROLLMENTREQUEST']._serialized_end=2049
+  _globals['_CONFIRMTOTPENROLLMENTRESPONSE']._serialized_start=2051
+  _globals['_CONFIRMTOTPENROLLMENTRESPONSE']._serialized_end=2106
+  _globals['_REGENERATERECOVERYCODESREQUEST']._serialized_start=2108
+  _globals['_REGENERATERECOVERYCODESREQUEST']._serialized_end=2157
+  _globals['_REGENERATERECOVERYCODESRESPONSE']._serialized_start=2159
+  _globals['_REGENERATERECOVERYCODESRESPONSE']._serialized_end=2216
+  _globals['_GETSECONDFACTORREQUEST']._serialized_start=2218
+  _globals['_GETSECONDFACTORREQUEST']._serialized_end=2259
+  _globals['_GETSECONDFACTORRESPONSE']._serialized_start=2262
+  _globals['_GETSECONDFACTORRESPONSE']._serialized_end=2421
+  _globals['_RESETSECONDFACTORREQUEST']._serialized_start=2423
+  _globals['_RESETSECONDFACTORREQUEST']._serialized_end=2482
+  _globals['_RESETSECONDFACTORRESPONSE']._serialized_start=2484
+  _globals['_RESETSECONDFACTORRESPONSE']._serialized_end=2533
+  _globals['_SESSIONSERVICE']._serialized_start=2536
+  _globals['_SESSIONSERVICE']._serialized_end=4007
 # @@protoc_insertion_point(module_scope)

@@ -45,12 +45,22 @@ class SignInRequest(_message.Message):
     def __init__(self, identity: _Optional[str] = ..., password: _Optional[str] = ...) -> None: ...
 
 class SignInResponse(_message.Message):
-    __slots__ = ("user", "session")
+    __slots__ = ("user", "session", "challenge")
     USER_FIELD_NUMBER: _ClassVar[int]
     SESSION_FIELD_NUMBER: _ClassVar[int]
+    CHALLENGE_FIELD_NUMBER: _ClassVar[int]
     user: _user_pb2.User
     session: SignInSession
-    def __init__(self, user: _Optional[_Union[_user_pb2.User, _Mapping]] = ..., session: _Optional[_Union[SignInSession, _Mapping]] = ...) -> None: ...
+    challenge: SignInChallenge
+    def __init__(self, user: _Optional[_Union[_user_pb2.User, _Mapping]] = ..., session: _Optional[_Union[SignInSession, _Mapping]] = ..., challenge: _Optional[_Union[SignInChallenge, _Mapping]] = ...) -> None: ...
+
+class SignInChallenge(_message.Message):
+    __slots__ = ("token", "expires_at")
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    token: str
+    expires_at: _timestamp_pb2.Timestamp
+    def __init__(self, token: _Optional[str] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class SignOutRequest(_message.Message):
     __slots__ = ("session_token",)
@@ -137,3 +147,99 @@ class ClearSignInLockResponse(_message.Message):
     WAS_LOCKED_FIELD_NUMBER: _ClassVar[int]
     was_locked: bool
     def __init__(self, was_locked: bool = ...) -> None: ...
+
+class CompleteSignInRequest(_message.Message):
+    __slots__ = ("challenge_token", "code")
+    CHALLENGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    challenge_token: str
+    code: str
+    def __init__(self, challenge_token: _Optional[str] = ..., code: _Optional[str] = ...) -> None: ...
+
+class CompleteSignInResponse(_message.Message):
+    __slots__ = ("user", "session", "used_recovery_code", "recovery_codes_remaining")
+    USER_FIELD_NUMBER: _ClassVar[int]
+    SESSION_FIELD_NUMBER: _ClassVar[int]
+    USED_RECOVERY_CODE_FIELD_NUMBER: _ClassVar[int]
+    RECOVERY_CODES_REMAINING_FIELD_NUMBER: _ClassVar[int]
+    user: _user_pb2.User
+    session: SignInSession
+    used_recovery_code: bool
+    recovery_codes_remaining: int
+    def __init__(self, user: _Optional[_Union[_user_pb2.User, _Mapping]] = ..., session: _Optional[_Union[SignInSession, _Mapping]] = ..., used_recovery_code: bool = ..., recovery_codes_remaining: _Optional[int] = ...) -> None: ...
+
+class BeginTotpEnrollmentRequest(_message.Message):
+    __slots__ = ("user_id",)
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    def __init__(self, user_id: _Optional[str] = ...) -> None: ...
+
+class BeginTotpEnrollmentResponse(_message.Message):
+    __slots__ = ("secret", "provisioning_uri", "digits", "period_seconds")
+    SECRET_FIELD_NUMBER: _ClassVar[int]
+    PROVISIONING_URI_FIELD_NUMBER: _ClassVar[int]
+    DIGITS_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    secret: str
+    provisioning_uri: str
+    digits: int
+    period_seconds: int
+    def __init__(self, secret: _Optional[str] = ..., provisioning_uri: _Optional[str] = ..., digits: _Optional[int] = ..., period_seconds: _Optional[int] = ...) -> None: ...
+
+class ConfirmTotpEnrollmentRequest(_message.Message):
+    __slots__ = ("user_id", "code")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    code: str
+    def __init__(self, user_id: _Optional[str] = ..., code: _Optional[str] = ...) -> None: ...
+
+class ConfirmTotpEnrollmentResponse(_message.Message):
+    __slots__ = ("recovery_codes",)
+    RECOVERY_CODES_FIELD_NUMBER: _ClassVar[int]
+    recovery_codes: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, recovery_codes: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class RegenerateRecoveryCodesRequest(_message.Message):
+    __slots__ = ("user_id",)
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    def __init__(self, user_id: _Optional[str] = ...) -> None: ...
+
+class RegenerateRecoveryCodesResponse(_message.Message):
+    __slots__ = ("recovery_codes",)
+    RECOVERY_CODES_FIELD_NUMBER: _ClassVar[int]
+    recovery_codes: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, recovery_codes: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class GetSecondFactorRequest(_message.Message):
+    __slots__ = ("user_id",)
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    def __init__(self, user_id: _Optional[str] = ...) -> None: ...
+
+class GetSecondFactorResponse(_message.Message):
+    __slots__ = ("totp_enrolled", "enrolled_at", "enrollment_pending", "recovery_codes_remaining")
+    TOTP_ENROLLED_FIELD_NUMBER: _ClassVar[int]
+    ENROLLED_AT_FIELD_NUMBER: _ClassVar[int]
+    ENROLLMENT_PENDING_FIELD_NUMBER: _ClassVar[int]
+    RECOVERY_CODES_REMAINING_FIELD_NUMBER: _ClassVar[int]
+    totp_enrolled: bool
+    enrolled_at: _timestamp_pb2.Timestamp
+    enrollment_pending: bool
+    recovery_codes_remaining: int
+    def __init__(self, totp_enrolled: bool = ..., enrolled_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., enrollment_pending: bool = ..., recovery_codes_remaining: _Optional[int] = ...) -> None: ...
+
+class ResetSecondFactorRequest(_message.Message):
+    __slots__ = ("user_id", "reason")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    reason: str
+    def __init__(self, user_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ResetSecondFactorResponse(_message.Message):
+    __slots__ = ("was_enrolled",)
+    WAS_ENROLLED_FIELD_NUMBER: _ClassVar[int]
+    was_enrolled: bool
+    def __init__(self, was_enrolled: bool = ...) -> None: ...

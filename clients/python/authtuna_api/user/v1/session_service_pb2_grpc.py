@@ -37,10 +37,24 @@ class SessionServiceStub(object):
     and in the audit trail and drives the per-address sign-in limit.
 
     Permissions and the built-in roles that hold them:
-    `sessions.sign_in`  SignIn, SignOut          Admin, SignInService
+    `sessions.sign_in`  SignIn, CompleteSignIn, SignOut
+    Admin, SignInService
     `sessions.validate` ValidateSession          Admin, SignInService
     `sessions.manage`   RevokeSession, RevokeAllSessions, ListSessions, ClearSignInLock
     Admin, UserManager
+    `mfa.enroll`        BeginTotpEnrollment, ConfirmTotpEnrollment,
+    RegenerateRecoveryCodes, GetSecondFactor
+    Admin, SignInService
+    `mfa.reset`         ResetSecondFactor        Admin, UserManager
+
+    Two-factor sign-in: an end user may enrol a TOTP authenticator (RFC 6238: six
+    digits, 30-second steps, SHA-1, as every authenticator app supports). The calling
+    service does this for its signed-in end user: BeginTotpEnrollment, then
+    ConfirmTotpEnrollment with a code from the app. From then on SignIn with the right
+    password returns a challenge instead of a session, and only CompleteSignIn with a
+    TOTP code or a single-use recovery code turns it into a session. The secret is
+    stored encrypted (AES-256-GCM, keys from `AUTHTUNA_MFA_ENCRYPTION_KEYS`) and recovery
+    codes only as salted SHA-256 digests; neither is ever returned after enrolment.
 
     A missing, unknown, expired or revoked bearer token fails with UNAUTHENTICATED
     (reason INVALID_CREDENTIALS or MISSING_CREDENTIALS), and a caller lacking the RPC's
@@ -90,6 +104,36 @@ class SessionServiceStub(object):
                 request_serializer=authtuna__api_dot_user_dot_v1_dot_session__service__pb2.ClearSignInLockRequest.SerializeToString,
                 response_deserializer=authtuna__api_dot_user_dot_v1_dot_session__service__pb2.ClearSignInLockResponse.FromString,
                 _registered_method=True)
+        self.CompleteSignIn = channel.unary_unary(
+                '/authtuna_api.user.v1.SessionService/CompleteSignIn',
+                request_serializer=authtuna__api_dot_user_dot_v1_dot_session__service__pb2.CompleteSignInRequest.SerializeToString,
+                response_deserializer=authtuna__api_dot_user_dot_v1_dot_session__service__pb2.CompleteSignInResponse.FromString,
+                _registered_method=True)
+        self.BeginTotpEnrollment = channel.unary_unary(
+                '/authtuna_api.user.v1.SessionService/BeginTotpEnrollment',
+                request_serializer=authtuna__api_dot_user_dot_v1_dot_session__service__pb2.BeginTotpEnrollmentRequest.SerializeToString,
+                response_deserializer=authtuna__api_dot_user_dot_v1_dot_session__service__pb2.BeginTotpEnrollmentResponse.FromString,
+                _registered_method=True)
+        self.ConfirmTotpEnrollment = channel.unary_unary(
+                '/authtuna_api.user.v1.SessionService/ConfirmTotpEnrollment',
+                request_serializer=authtuna__api_dot_user_dot_v1_dot_session__service__pb2.ConfirmTotpEnrollmentRequest.SerializeToString,
+                response_deserializer=authtuna__api_dot_user_dot_v1_dot_session__service__pb2.ConfirmTotpEnrollmentResponse.FromString,
+                _registered_method=True)
+        self.RegenerateRecoveryCodes = channel.unary_unary(
+                '/authtuna_api.user.v1.SessionService/RegenerateRecoveryCodes',
+                request_serializer=authtuna__api_dot_user_dot_v1_dot_session__service__pb2.RegenerateRecoveryCodesRequest.SerializeToString,
+                response_deserializer=authtuna__api_dot_user_dot_v1_dot_session__service__pb2.RegenerateRecoveryCodesResponse.FromString,
+                _registered_method=True)
+        self.GetSecondFactor = channel.unary_unary(
+                '/authtuna_api.user.v1.SessionService/GetSecondFactor',
+                request_serializer=authtuna__api_dot_user_dot_v1_dot_session__service__pb2.GetSecondFactorRequest.SerializeToString,
+                response_deserializer=authtuna__api_dot_user_dot_v1_dot_session__service__pb2.GetSecondFactorResponse.FromString,
+                _registered_method=True)
+        self.ResetSecondFactor = channel.unary_unary(
+                '/authtuna_api.user.v1.SessionService/ResetSecondFactor',
+                request_serializer=authtuna__api_dot_user_dot_v1_dot_session__service__pb2.ResetSecondFactorRequest.SerializeToString,
+                response_deserializer=authtuna__api_dot_user_dot_v1_dot_session__service__pb2.ResetSecondFactorResponse.FromString,
+                _registered_method=True)
 
 
 class SessionServiceServicer(object):
@@ -104,10 +148,24 @@ class SessionServiceServicer(object):
     and in the audit trail and drives the per-address sign-in limit.
 
     Permissions and the built-in roles that hold them:
-    `sessions.sign_in`  SignIn, SignOut          Admin, SignInService
+    `sessions.sign_in`  SignIn, CompleteSignIn, SignOut
+    Admin, SignInService
     `sessions.validate` ValidateSession          Admin, SignInService
     `sessions.manage`   RevokeSession, RevokeAllSessions, ListSessions, ClearSignInLock
     Admin, UserManager
+    `mfa.enroll`        BeginTotpEnrollment, ConfirmTotpEnrollment,
+    RegenerateRecoveryCodes, GetSecondFactor
+    Admin, SignInService
+    `mfa.reset`         ResetSecondFactor        Admin, UserManager
+
+    Two-factor sign-in: an end user may enrol a TOTP authenticator (RFC 6238: six
+    digits, 30-second steps, SHA-1, as every authenticator app supports). The calling
+    service does this for its signed-in end user: BeginTotpEnrollment, then
+    ConfirmTotpEnrollment with a code from the app. From then on SignIn with the right
+    password returns a challenge instead of a session, and only CompleteSignIn with a
+    TOTP code or a single-use recovery code turns it into a session. The secret is
+    stored encrypted (AES-256-GCM, keys from `AUTHTUNA_MFA_ENCRYPTION_KEYS`) and recovery
+    codes only as salted SHA-256 digests; neither is ever returned after enrolment.
 
     A missing, unknown, expired or revoked bearer token fails with UNAUTHENTICATED
     (reason INVALID_CREDENTIALS or MISSING_CREDENTIALS), and a caller lacking the RPC's
@@ -140,9 +198,13 @@ class SessionServiceServicer(object):
         The counters live in the database, so they hold across server processes.
         ClearSignInLock lifts a lock early.
 
-        Two-factor authentication will add a member to `SignInResponse.result`: for an
-        enrolled user a correct password will return a short-lived challenge instead of
-        a session. Clients should treat an unset `result` as "not signed in yet".
+        Two-factor authentication: for a user with a confirmed TOTP enrolment, a correct
+        password does not start a session. The response's `result` is then a `challenge`
+        (and `user` is not set): a single-use token valid for
+        `AUTHTUNA_MFA_CHALLENGE_SECONDS` that CompleteSignIn exchanges, with a code, for
+        the session. `last_login_at` is set and LOGIN_SUCCESS written only then; issuing
+        the challenge writes MFA_CHALLENGE_ISSUED and does not reset the account's failure
+        count. Clients should treat an unset `result` as "not signed in yet".
 
         Errors: INVALID_ARGUMENT (identity or password empty; identity longer than 254
         characters; password longer than 1024 characters or holding a NUL character,
@@ -234,6 +296,111 @@ class SessionServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CompleteSignIn(self, request, context):
+        """Completes a two-factor sign-in: exchanges the challenge SignIn returned and a code
+        for a session, as SignIn does for a user without a second factor. `code` is the
+        current six-digit TOTP code (the codes of the previous and the next 30-second
+        step are accepted too, for clock drift) or one of the user's recovery codes
+        (spaces, hyphens and letter case are ignored). A TOTP code is accepted once: a
+        code of the step of the last accepted code, or an earlier one, is refused. A
+        recovery code works once. On success the challenge is used up; `last_login_at`
+        is set, the account's failure count is reset, and LOGIN_SUCCESS (and, for a
+        recovery code, RECOVERY_CODE_USED) is written. Requires permission
+        `sessions.sign_in`.
+
+        A wrong or replayed code fails with UNAUTHENTICATED, reason INVALID_SECOND_FACTOR,
+        writes MFA_CHALLENGE_FAILED and counts as a failed sign-in of the account and of
+        the IP address, exactly like a wrong password (so the lockout of SignIn applies,
+        and a locked account is refused here too). After
+        `AUTHTUNA_MFA_CHALLENGE_MAX_ATTEMPTS` wrong codes the challenge is void: sign in
+        with the password again.
+
+        Errors: INVALID_ARGUMENT (empty challenge token or code; code longer than 64
+        characters), UNAUTHENTICATED (INVALID_CHALLENGE: the challenge is unknown,
+        expired, used, void after too many wrong codes, or was withdrawn by a password
+        change, suspension or second-factor reset; INVALID_SECOND_FACTOR; or the caller's
+        own bearer token), FAILED_PRECONDITION (USER_SUSPENDED; MFA_NOT_CONFIGURED: a
+        TOTP code was given but the server has no key for the stored secret — a recovery
+        code still works), RESOURCE_EXHAUSTED (SIGN_IN_LOCKED, SIGN_IN_RATE_LIMITED),
+        PERMISSION_DENIED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BeginTotpEnrollment(self, request, context):
+        """Starts enrolling a TOTP authenticator for a user: returns a new random secret
+        (160 bits, base32) and its `otpauth://` URI for a QR code, labelled with the issuer
+        `AUTHTUNA_MFA_ISSUER` and the user's email address. The enrolment stays pending —
+        sign-in is unchanged — until ConfirmTotpEnrollment; calling this again replaces a
+        pending secret. This is the only response that ever holds the secret. Writes
+        MFA_ENROLLMENT_STARTED. Requires permission `mfa.enroll`.
+
+        Errors: INVALID_ARGUMENT (malformed user id), NOT_FOUND (USER_NOT_FOUND),
+        FAILED_PRECONDITION (MFA_ALREADY_ENROLLED: a confirmed authenticator exists —
+        ResetSecondFactor first; MFA_NOT_CONFIGURED: the server has no
+        `AUTHTUNA_MFA_ENCRYPTION_KEYS`), UNAUTHENTICATED, PERMISSION_DENIED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ConfirmTotpEnrollment(self, request, context):
+        """Activates the pending TOTP enrolment once the user proves the authenticator works
+        by a current code, and returns ten recovery codes. The codes are shown only here
+        (the server keeps salted digests); each signs in once in place of a TOTP code. The
+        confirming code is used up: it cannot also complete a sign-in. Writes
+        MFA_ENROLLED. Requires permission `mfa.enroll`.
+
+        Errors: INVALID_ARGUMENT (malformed user id, empty code), NOT_FOUND
+        (USER_NOT_FOUND), FAILED_PRECONDITION (MFA_NOT_ENROLLED: no enrolment was begun;
+        MFA_ALREADY_ENROLLED; MFA_NOT_CONFIGURED), UNAUTHENTICATED (INVALID_SECOND_FACTOR:
+        the code is wrong), PERMISSION_DENIED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RegenerateRecoveryCodes(self, request, context):
+        """Replaces all of a user's recovery codes, used or not, with ten new ones, shown
+        only here. Writes RECOVERY_CODES_REGENERATED. Requires permission `mfa.enroll`.
+
+        Errors: INVALID_ARGUMENT (malformed user id), NOT_FOUND (USER_NOT_FOUND),
+        FAILED_PRECONDITION (MFA_NOT_ENROLLED: no confirmed authenticator),
+        UNAUTHENTICATED, PERMISSION_DENIED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSecondFactor(self, request, context):
+        """Says whether a user has a second factor: a confirmed or a pending TOTP enrolment,
+        and how many unused recovery codes are left. Never returns the secret or codes.
+        Requires permission `mfa.enroll`.
+
+        Errors: INVALID_ARGUMENT (malformed user id), NOT_FOUND (USER_NOT_FOUND),
+        UNAUTHENTICATED, PERMISSION_DENIED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResetSecondFactor(self, request, context):
+        """Removes a user's second factor — the TOTP secret, confirmed or pending, every
+        recovery code and every pending sign-in challenge — for a user who lost their
+        authenticator. The user then signs in with the password alone, and may enrol
+        again. Sessions are not touched. Writes MFA_DISABLED with the reason. Requires
+        permission `mfa.reset`.
+
+        Errors: INVALID_ARGUMENT (malformed user id; reason empty, longer than 500
+        characters or holding control characters), NOT_FOUND (USER_NOT_FOUND), FAILED_PRECONDITION (MFA_NOT_ENROLLED: the
+        user has no second factor, confirmed or pending), UNAUTHENTICATED,
+        PERMISSION_DENIED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SessionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -272,6 +439,36 @@ def add_SessionServiceServicer_to_server(servicer, server):
                     request_deserializer=authtuna__api_dot_user_dot_v1_dot_session__service__pb2.ClearSignInLockRequest.FromString,
                     response_serializer=authtuna__api_dot_user_dot_v1_dot_session__service__pb2.ClearSignInLockResponse.SerializeToString,
             ),
+            'CompleteSignIn': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompleteSignIn,
+                    request_deserializer=authtuna__api_dot_user_dot_v1_dot_session__service__pb2.CompleteSignInRequest.FromString,
+                    response_serializer=authtuna__api_dot_user_dot_v1_dot_session__service__pb2.CompleteSignInResponse.SerializeToString,
+            ),
+            'BeginTotpEnrollment': grpc.unary_unary_rpc_method_handler(
+                    servicer.BeginTotpEnrollment,
+                    request_deserializer=authtuna__api_dot_user_dot_v1_dot_session__service__pb2.BeginTotpEnrollmentRequest.FromString,
+                    response_serializer=authtuna__api_dot_user_dot_v1_dot_session__service__pb2.BeginTotpEnrollmentResponse.SerializeToString,
+            ),
+            'ConfirmTotpEnrollment': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConfirmTotpEnrollment,
+                    request_deserializer=authtuna__api_dot_user_dot_v1_dot_session__service__pb2.ConfirmTotpEnrollmentRequest.FromString,
+                    response_serializer=authtuna__api_dot_user_dot_v1_dot_session__service__pb2.ConfirmTotpEnrollmentResponse.SerializeToString,
+            ),
+            'RegenerateRecoveryCodes': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegenerateRecoveryCodes,
+                    request_deserializer=authtuna__api_dot_user_dot_v1_dot_session__service__pb2.RegenerateRecoveryCodesRequest.FromString,
+                    response_serializer=authtuna__api_dot_user_dot_v1_dot_session__service__pb2.RegenerateRecoveryCodesResponse.SerializeToString,
+            ),
+            'GetSecondFactor': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSecondFactor,
+                    request_deserializer=authtuna__api_dot_user_dot_v1_dot_session__service__pb2.GetSecondFactorRequest.FromString,
+                    response_serializer=authtuna__api_dot_user_dot_v1_dot_session__service__pb2.GetSecondFactorResponse.SerializeToString,
+            ),
+            'ResetSecondFactor': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResetSecondFactor,
+                    request_deserializer=authtuna__api_dot_user_dot_v1_dot_session__service__pb2.ResetSecondFactorRequest.FromString,
+                    response_serializer=authtuna__api_dot_user_dot_v1_dot_session__service__pb2.ResetSecondFactorResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'authtuna_api.user.v1.SessionService', rpc_method_handlers)
@@ -292,10 +489,24 @@ class SessionService(object):
     and in the audit trail and drives the per-address sign-in limit.
 
     Permissions and the built-in roles that hold them:
-    `sessions.sign_in`  SignIn, SignOut          Admin, SignInService
+    `sessions.sign_in`  SignIn, CompleteSignIn, SignOut
+    Admin, SignInService
     `sessions.validate` ValidateSession          Admin, SignInService
     `sessions.manage`   RevokeSession, RevokeAllSessions, ListSessions, ClearSignInLock
     Admin, UserManager
+    `mfa.enroll`        BeginTotpEnrollment, ConfirmTotpEnrollment,
+    RegenerateRecoveryCodes, GetSecondFactor
+    Admin, SignInService
+    `mfa.reset`         ResetSecondFactor        Admin, UserManager
+
+    Two-factor sign-in: an end user may enrol a TOTP authenticator (RFC 6238: six
+    digits, 30-second steps, SHA-1, as every authenticator app supports). The calling
+    service does this for its signed-in end user: BeginTotpEnrollment, then
+    ConfirmTotpEnrollment with a code from the app. From then on SignIn with the right
+    password returns a challenge instead of a session, and only CompleteSignIn with a
+    TOTP code or a single-use recovery code turns it into a session. The secret is
+    stored encrypted (AES-256-GCM, keys from `AUTHTUNA_MFA_ENCRYPTION_KEYS`) and recovery
+    codes only as salted SHA-256 digests; neither is ever returned after enrolment.
 
     A missing, unknown, expired or revoked bearer token fails with UNAUTHENTICATED
     (reason INVALID_CREDENTIALS or MISSING_CREDENTIALS), and a caller lacking the RPC's
@@ -483,6 +694,168 @@ class SessionService(object):
             '/authtuna_api.user.v1.SessionService/ClearSignInLock',
             authtuna__api_dot_user_dot_v1_dot_session__service__pb2.ClearSignInLockRequest.SerializeToString,
             authtuna__api_dot_user_dot_v1_dot_session__service__pb2.ClearSignInLockResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompleteSignIn(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/authtuna_api.user.v1.SessionService/CompleteSignIn',
+            authtuna__api_dot_user_dot_v1_dot_session__service__pb2.CompleteSignInRequest.SerializeToString,
+            authtuna__api_dot_user_dot_v1_dot_session__service__pb2.CompleteSignInResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BeginTotpEnrollment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/authtuna_api.user.v1.SessionService/BeginTotpEnrollment',
+            authtuna__api_dot_user_dot_v1_dot_session__service__pb2.BeginTotpEnrollmentRequest.SerializeToString,
+            authtuna__api_dot_user_dot_v1_dot_session__service__pb2.BeginTotpEnrollmentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConfirmTotpEnrollment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/authtuna_api.user.v1.SessionService/ConfirmTotpEnrollment',
+            authtuna__api_dot_user_dot_v1_dot_session__service__pb2.ConfirmTotpEnrollmentRequest.SerializeToString,
+            authtuna__api_dot_user_dot_v1_dot_session__service__pb2.ConfirmTotpEnrollmentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegenerateRecoveryCodes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/authtuna_api.user.v1.SessionService/RegenerateRecoveryCodes',
+            authtuna__api_dot_user_dot_v1_dot_session__service__pb2.RegenerateRecoveryCodesRequest.SerializeToString,
+            authtuna__api_dot_user_dot_v1_dot_session__service__pb2.RegenerateRecoveryCodesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSecondFactor(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/authtuna_api.user.v1.SessionService/GetSecondFactor',
+            authtuna__api_dot_user_dot_v1_dot_session__service__pb2.GetSecondFactorRequest.SerializeToString,
+            authtuna__api_dot_user_dot_v1_dot_session__service__pb2.GetSecondFactorResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResetSecondFactor(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/authtuna_api.user.v1.SessionService/ResetSecondFactor',
+            authtuna__api_dot_user_dot_v1_dot_session__service__pb2.ResetSecondFactorRequest.SerializeToString,
+            authtuna__api_dot_user_dot_v1_dot_session__service__pb2.ResetSecondFactorResponse.FromString,
             options,
             channel_credentials,
             insecure,
