@@ -31,7 +31,7 @@ AT_ONCE = 50
 # authentication and its statements, to after it finished.
 DELAYS = (0.0, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128)
 ADMIN = bearer(ADMIN_TOKEN)
-NOT_OURS = {"grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"}
+NOT_OURS = {"grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection", "grpc.reflection.v1.ServerReflection"}
 
 
 async def _served_streams(channel: grpc.aio.Channel) -> list[MethodDescriptor]:
