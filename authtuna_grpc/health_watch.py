@@ -17,6 +17,8 @@ from grpc_health.v1 import health, health_pb2
 log = logging.getLogger("authtuna_grpc")
 
 Probe = Callable[[], Awaitable[bool]]
+_SERVING = health_pb2.HealthCheckResponse.SERVING
+_NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
 async def watch_database(
@@ -34,7 +36,7 @@ async def watch_database(
         if reachable == serving:
             continue
         serving = reachable
-        status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        status = _SERVING if serving else _NOT_SERVING
         for service in ("", *services):
             await health_servicer.set(service, status)
         if serving:

@@ -36,7 +36,10 @@ class _Malformed(Exception):
         self.field = field
 
 
-def tolerant(deserializer: Callable[[bytes], Any] | None, method: str) -> Callable[[bytes], Any] | None:
+Deserializer = Callable[[bytes], Any]
+
+
+def tolerant(deserializer: Deserializer | None, method: str) -> Deserializer | None:
     """`deserializer`, returning an UndecodableRequest where it would raise."""
     if deserializer is None:
         return None
@@ -98,8 +101,9 @@ def _invalid_text(descriptor: Descriptor, data: bytes, prefix: str) -> str | Non
             position += length
             if len(chunk) < length:
                 raise _Malformed(name)
-            if field is not None and name is not None and (found := _invalid_in(field, chunk, name)):
-                return found
+            if field is not None and name is not None:
+                if found := _invalid_in(field, chunk, name):
+                    return found
         else:
             raise _Malformed(name)
     return None
