@@ -107,6 +107,16 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: float = Field(
         default=10.0, ge=0, le=600, description="How long in-flight calls may finish on SIGTERM."
     )
+    health_probe_interval_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=300,
+        description="How often the server probes the database (SELECT 1); while it does "
+        "not answer, grpc.health.v1 reports NOT_SERVING.",
+    )
+    health_probe_timeout_seconds: float = Field(
+        default=1.0, gt=0, le=60, description="How long one database probe may take."
+    )
     session_lifetime_seconds: int = Field(
         default=7 * 24 * 3600,
         ge=1,

@@ -31,6 +31,7 @@ from authtuna_grpc.api.role_servicer import RoleServicer
 from authtuna_grpc.api.session_servicer import SessionServicer
 from authtuna_grpc.api.user_servicer import UserServicer
 from authtuna_grpc.config import Settings
+from authtuna_grpc.health_watch import watch_database
 from authtuna_grpc.metrics import MetricsEndpoint, ServerMetrics, serve_metrics, single_process_registry
 from authtuna_grpc.server_options import server_options
 from authtuna_grpc.services import clock as clocks
@@ -49,7 +50,8 @@ from authtuna_grpc.services.sign_in import SignInManager, make_dummy_hash
 from authtuna_grpc.services.suspensions import SuspensionManager
 from authtuna_grpc.services.user_manager import UserManager
 from authtuna_grpc.storage import migrations
-from authtuna_grpc.storage.database import create_engine
+from authtuna_grpc.storage.availability import is_reachable
+from authtuna_grpc.storage.database import create_engine, create_probe_engine
 from authtuna_grpc.storage.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger("authtuna_grpc")
@@ -70,13 +72,19 @@ class RunningServer:
     hasher: PasswordHasher
     metrics: ServerMetrics | None = None
     metrics_endpoint: MetricsEndpoint | None = None
+    health_watch: asyncio.Task[None] | None = None
+    probe_engine: AsyncEngine | None = None
 
     async def stop(self, grace: float) -> None:
         """Report NOT_SERVING, let in-flight calls finish within `grace`, release resources."""
+        if self.health_watch is not None:
+            self.health_watch.cancel()
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace)
         self.hasher.close()
         await self.engine.dispose()
+        if self.probe_engine is not None:
+            await self.probe_engine.dispose()
         if self.metrics_endpoint is not None:
             self.metrics_endpoint.close()
 
@@ -156,7 +164,29 @@ async def start_server(
     await server.start()
     for service in ("", *SERVICE_NAMES):
         await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
-    return RunningServer(server, port, health_servicer, engine, hasher, metrics, endpoint)
+    probe_engine, watch = _watch_database(settings, health_servicer)
+    return RunningServer(
+        server, port, health_servicer, engine, hasher, metrics, endpoint, watch, probe_engine
+    )
+
+
+def _watch_database(
+    settings: Settings, health_servicer: health.aio.HealthServicer
+) -> tuple[AsyncEngine, asyncio.Task[None]]:
+    timeout = settings.health_probe_timeout_seconds
+    probe_engine = create_probe_engine(
+        settings.database_url, timeout=timeout, pgbouncer=settings.db_pgbouncer
+    )
+    watch = asyncio.create_task(
+        watch_database(
+            lambda: is_reachable(probe_engine, timeout),
+            health_servicer,
+            SERVICE_NAMES,
+            settings.health_probe_interval_seconds,
+        ),
+        name="database health watch",
+    )
+    return probe_engine, watch
 
 
 async def _add_services(

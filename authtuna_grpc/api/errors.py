@@ -15,6 +15,7 @@ STATUS_CODES: dict[type[errors.DomainError], grpc.StatusCode] = {
     errors.WeakPassword: grpc.StatusCode.INVALID_ARGUMENT,
     errors.InvalidPageToken: grpc.StatusCode.INVALID_ARGUMENT,
     errors.UserNotFound: grpc.StatusCode.NOT_FOUND,
+    errors.StorageUnavailable: grpc.StatusCode.UNAVAILABLE,
     errors.EmailAlreadyRegistered: grpc.StatusCode.ALREADY_EXISTS,
     errors.UsernameAlreadyTaken: grpc.StatusCode.ALREADY_EXISTS,
     errors.MissingCredentials: grpc.StatusCode.UNAUTHENTICATED,

@@ -20,6 +20,7 @@ from grpc_status import rpc_status
 from authtuna_grpc.api.errors import internal_status, to_status
 from authtuna_grpc.api.peers import Network, certificate_identities, client_address
 from authtuna_grpc.api.permissions import REQUIRED_PERMISSION, is_open
+from authtuna_grpc.api.request_decoding import decoded, tolerant
 from authtuna_grpc.api.request_ids import REQUEST_ID_KEY, request_id_for
 from authtuna_grpc.domain.caller import Caller
 from authtuna_grpc.domain.errors import DomainError, PermissionMissing
@@ -98,16 +99,17 @@ class EdgeInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         if handler is None or is_open(details.method):
             return handler
         method = details.method
+        deserializer = tolerant(handler.request_deserializer, method)
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
                 self._unary(method, handler.unary_unary),
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=deserializer,
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream is not None:
             return grpc.unary_stream_rpc_method_handler(
                 self._stream(method, handler.unary_stream),
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=deserializer,
                 response_serializer=handler.response_serializer,
             )
         raise NotImplementedError(f"{method}: only unary requests are served")
@@ -137,7 +139,7 @@ class EdgeInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             context.set_trailing_metadata(((REQUEST_ID_KEY, request_id),))
             try:
                 _caller.set(await self._establish(method, context, request_id))
-                return await behavior(request, context)
+                return await behavior(decoded(request), context)
             except grpc.aio.AbortError:
                 raise
             except DomainError as error:
@@ -154,7 +156,7 @@ class EdgeInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             context.set_trailing_metadata(((REQUEST_ID_KEY, request_id),))
             try:
                 _caller.set(await self._establish(method, context, request_id))
-                async for response in behavior(request, context):
+                async for response in behavior(decoded(request), context):
                     yield response
             except grpc.aio.AbortError:
                 raise

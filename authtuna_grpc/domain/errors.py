@@ -40,6 +40,12 @@ class DomainError(Exception):
         self.retry_delay = retry_delay
 
 
+# At most this many violations are reported: the status travels in trailing metadata,
+# which clients refuse beyond 8–16 KiB, so a request with thousands of bad entries
+# must still get an answer it can read.
+MAX_VIOLATIONS = 10
+
+
 class InvalidInput(DomainError):
     """A request field does not satisfy its rules."""
 
@@ -47,9 +53,12 @@ class InvalidInput(DomainError):
 
     @classmethod
     def of(cls, violations: list[FieldViolation]) -> Self:
-        fields = ", ".join(v.field for v in violations)
-        detail = "; ".join(f"{v.field}: {v.description}" for v in violations)
-        return cls(f"invalid {fields}: {detail}", violations=tuple(violations))
+        shown = violations[:MAX_VIOLATIONS]
+        fields = ", ".join(v.field for v in shown)
+        detail = "; ".join(f"{v.field}: {v.description}" for v in shown)
+        if len(violations) > len(shown):
+            detail += f"; and {len(violations) - len(shown)} more"
+        return cls(f"invalid {fields}: {detail}", violations=tuple(shown))
 
     @classmethod
     def field(cls, field: str, description: str) -> Self:
@@ -78,6 +87,13 @@ class EmailAlreadyRegistered(DomainError):
 
 class UsernameAlreadyTaken(DomainError):
     reason = "USERNAME_ALREADY_TAKEN"
+
+
+class StorageUnavailable(DomainError):
+    """The database cannot be reached right now; nothing was changed that the caller
+    can rely on, and the same call may succeed when retried."""
+
+    reason = "DATABASE_UNAVAILABLE"
 
 
 class MissingCredentials(DomainError):

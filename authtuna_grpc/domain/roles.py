@@ -20,6 +20,7 @@ GLOBAL_SCOPE = "global"
 ROLE_NAME_MAX_LENGTH = 64
 ROLE_DESCRIPTION_MAX_LENGTH = 1024
 SCOPE_MAX_LENGTH = 128
+ROLE_PERMISSIONS_MAX = 64
 
 _ROLE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9._-]*")
 _SCOPE = re.compile(r"[a-z][a-z0-9_-]{0,31}:[A-Za-z0-9._~:/@+-]+")
@@ -102,6 +103,9 @@ def new_role(*, name: str, description: str, permissions: Iterable[str]) -> NewR
             )
         )
     granted = list(permissions)
+    if len(granted) > ROLE_PERMISSIONS_MAX:
+        violations.append(FieldViolation("permissions", f"must have at most {ROLE_PERMISSIONS_MAX} entries"))
+        granted = []
     for index, permission in enumerate(granted):
         if permission not in _KNOWN_PERMISSIONS:
             violations.append(

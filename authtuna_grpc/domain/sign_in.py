@@ -19,7 +19,12 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from authtuna_grpc.domain.errors import FieldViolation, InvalidInput
-from authtuna_grpc.domain.user import EMAIL_MAX_LENGTH, PASSWORD_MAX_LENGTH, identity_key
+from authtuna_grpc.domain.user import (
+    EMAIL_MAX_LENGTH,
+    PASSWORD_MAX_LENGTH,
+    identity_key,
+    lookup_problem,
+)
 
 IdentityKind = Literal["email", "username"]
 
@@ -45,9 +50,12 @@ def sign_in_attempt(identity: str, password: str) -> SignInAttempt:
         )
     elif "\x00" in password:
         violations.append(FieldViolation("password", "must not contain NUL"))
+    kind: IdentityKind = "email" if "@" in identity else "username"
+    if identity and len(identity) <= EMAIL_MAX_LENGTH and (problem := lookup_problem(kind, identity)):
+        # No account can have it, so nothing is looked up, counted or hashed.
+        violations.append(FieldViolation("identity", f"is not a valid {kind}: {problem}"))
     if violations:
         raise InvalidInput.of(violations)
-    kind: IdentityKind = "email" if "@" in identity else "username"
     return SignInAttempt(identity=identity, kind=kind, password=password)
 
 
@@ -103,10 +111,14 @@ def normal_ip(address: str) -> str:
 
 
 def checked_ip(address: str, field: str) -> str:
+    """An address in its one spelling. A zone ('fe80::1%eth0') names an interface of
+    some host, not a client, and could be of any length: it is refused."""
     try:
-        return str(ipaddress.ip_address(address))
+        if "%" not in address:
+            return str(ipaddress.ip_address(address))
     except ValueError:
-        raise InvalidInput.field(field, "must be an IPv4 or IPv6 address") from None
+        pass
+    raise InvalidInput.field(field, "must be an IPv4 or IPv6 address, without a zone (%)")
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ PROTECTED_FIELDS: dict[str, str] = {
 LAST_LOGIN_CLOCK_SKEW = timedelta(minutes=5)
 
 MASK_FIELD = "update_mask"
+MASK_PATHS_MAX = 16
 VALUE_FIELD = "user"
 
 _ETAG = re.compile(r"v([1-9][0-9]{0,9})")
@@ -64,6 +65,8 @@ class UserUpdate:
 def mask_problems(paths: Sequence[str]) -> list[FieldViolation]:
     if not paths:
         return [FieldViolation(MASK_FIELD, f"must name at least one of: {', '.join(UPDATABLE_FIELDS)}")]
+    if len(paths) > MASK_PATHS_MAX:
+        return [FieldViolation(f"{MASK_FIELD}.paths", f"must have at most {MASK_PATHS_MAX} entries")]
     problems = []
     for index, path in enumerate(paths):
         name = f"{MASK_FIELD}.paths[{index}]"

@@ -20,7 +20,7 @@ from authtuna_grpc.domain.errors import (
 )
 from authtuna_grpc.domain.paging import encode_page_token, page_request
 from authtuna_grpc.domain.roles import RoleAssignment
-from authtuna_grpc.domain.user import NewUser, User, check_password
+from authtuna_grpc.domain.user import NewUser, User, check_lookup, check_password
 from authtuna_grpc.domain.user_updates import (
     UserUpdate,
     apply_update,
@@ -84,6 +84,8 @@ class UserManager:
 
     async def get(self, kind: LookupKind, key: str) -> User:
         user_id = parse_user_id(key, "id") if kind == "id" else None
+        if kind != "id":
+            check_lookup(kind, key, kind)
         async with self._units.read() as uow:
             if user_id is not None:
                 user = await uow.users.by_id(user_id)

@@ -43,6 +43,18 @@ def create_engine(url: str, *, pool_size: int = 10, pgbouncer: bool = False) -> 
     )
 
 
+def create_probe_engine(url: str, *, timeout: float, pgbouncer: bool = False) -> AsyncEngine:
+    """One connection, for health probes only, that gives up after `timeout` seconds."""
+    if is_sqlite(url):
+        return create_async_engine(url, connect_args={"timeout": timeout})
+    connect_args: dict[str, Any] = {"timeout": timeout, "command_timeout": timeout}
+    if pgbouncer:
+        connect_args.update(PGBOUNCER_CONNECT_ARGS)
+    return create_async_engine(
+        url, pool_size=1, max_overflow=0, pool_timeout=timeout, connect_args=connect_args
+    )
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers proceed during a write; busy_timeout makes writers queue rather
     # than fail with "database is locked".

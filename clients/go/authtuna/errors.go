@@ -50,6 +50,7 @@ const (
 	ReasonMfaNotEnrolled              = "MFA_NOT_ENROLLED"
 	ReasonInvalidChallenge            = "INVALID_CHALLENGE"
 	ReasonInvalidSecondFactor         = "INVALID_SECOND_FACTOR"
+	ReasonDatabaseUnavailable         = "DATABASE_UNAVAILABLE"
 )
 
 // ErrorInfo returns the google.rpc.ErrorInfo of a failed call, or nil when err

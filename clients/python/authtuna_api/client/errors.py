@@ -197,6 +197,10 @@ class SessionNotFound(NotFound):
     """No session has that id."""
 
 
+class DatabaseUnavailable(Unavailable):
+    """The server cannot reach its database right now; retry after the RetryInfo delay."""
+
+
 class MfaNotConfigured(FailedPrecondition):
     """The server has no key to protect second-factor secrets."""
 
@@ -274,6 +278,7 @@ BY_REASON: dict[str, type[AuthTunaError]] = {
     "MFA_NOT_ENROLLED": MfaNotEnrolled,
     "INVALID_CHALLENGE": InvalidChallenge,
     "INVALID_SECOND_FACTOR": InvalidSecondFactor,
+    "DATABASE_UNAVAILABLE": DatabaseUnavailable,
 }
 
 
