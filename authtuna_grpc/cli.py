@@ -1,4 +1,4 @@
-"""Command line: `authtuna-grpc serve`, `migrate`, `token` and `identity`."""
+"""Command line: `authtuna-grpc serve`, `migrate`, `token`, `identity` and `purge`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from authtuna_grpc import credential_commands
+from authtuna_grpc import credential_commands, purge_command
 from authtuna_grpc.config import Settings
 
 # serve's TLS flags, each overriding the AUTHTUNA_ setting of the same name.
@@ -37,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
         flag = "--" + name.replace("_", "-")
         serve.add_argument(flag, help=f"{meaning}; overrides AUTHTUNA_{name.upper()}")
     credential_commands.add_parsers(commands)
+    purge_command.add_parser(commands)
     return parser
 
 
@@ -71,6 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(serve(settings))
     elif args.command in credential_commands.COMMANDS:
         return asyncio.run(credential_commands.run(args, settings))
+    elif args.command == purge_command.COMMAND:
+        return asyncio.run(purge_command.run(args, settings))
     else:
         asyncio.run(_migrate(settings))
     return 0

@@ -6,13 +6,15 @@ import asyncio
 import logging
 import signal
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
 from authtuna_api.user.v1 import (
     api_token_service_pb2,
     api_token_service_pb2_grpc,
+    compliance_service_pb2,
+    compliance_service_pb2_grpc,
     role_service_pb2,
     role_service_pb2_grpc,
     session_service_pb2,
@@ -25,6 +27,7 @@ from grpc_reflection.v1alpha import reflection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from authtuna_grpc.api.api_token_servicer import ApiTokenServicer
+from authtuna_grpc.api.compliance_servicer import ComplianceServicer
 from authtuna_grpc.api.interceptors import EdgeInterceptor
 from authtuna_grpc.api.role_servicer import RoleServicer
 from authtuna_grpc.api.session_servicer import SessionServicer
@@ -33,10 +36,15 @@ from authtuna_grpc.config import Settings
 from authtuna_grpc.services import clock as clocks
 from authtuna_grpc.services.api_token_manager import ApiTokenManager
 from authtuna_grpc.services.api_tokens import Authenticator
+from authtuna_grpc.services.audit_verification import AuditVerifier
 from authtuna_grpc.services.bootstrap import bootstrap_admin
+from authtuna_grpc.services.consents import ConsentManager
 from authtuna_grpc.services.deletions import DeletionManager
+from authtuna_grpc.services.exports import UserDataExporter
+from authtuna_grpc.services.imports import UserImporter
 from authtuna_grpc.services.lockout import SignInLockout
 from authtuna_grpc.services.passwords import PasswordHasher
+from authtuna_grpc.services.retention import Purger, purge_periodically
 from authtuna_grpc.services.role_manager import RoleManager
 from authtuna_grpc.services.sessions import SessionManager
 from authtuna_grpc.services.sign_in import SignInManager, make_dummy_hash
@@ -52,7 +60,16 @@ USER_SERVICE_NAME = user_service_pb2.DESCRIPTOR.services_by_name["UserService"].
 ROLE_SERVICE_NAME = role_service_pb2.DESCRIPTOR.services_by_name["RoleService"].full_name
 API_TOKEN_SERVICE_NAME = api_token_service_pb2.DESCRIPTOR.services_by_name["ApiTokenService"].full_name
 SESSION_SERVICE_NAME = session_service_pb2.DESCRIPTOR.services_by_name["SessionService"].full_name
-SERVICE_NAMES = (USER_SERVICE_NAME, ROLE_SERVICE_NAME, API_TOKEN_SERVICE_NAME, SESSION_SERVICE_NAME)
+COMPLIANCE_SERVICE_NAME = compliance_service_pb2.DESCRIPTOR.services_by_name[
+    "ComplianceService"
+].full_name
+SERVICE_NAMES = (
+    USER_SERVICE_NAME,
+    ROLE_SERVICE_NAME,
+    API_TOKEN_SERVICE_NAME,
+    SESSION_SERVICE_NAME,
+    COMPLIANCE_SERVICE_NAME,
+)
 
 
 @dataclass
@@ -62,10 +79,14 @@ class RunningServer:
     health: health.aio.HealthServicer
     engine: AsyncEngine
     hasher: PasswordHasher
+    background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def stop(self, grace: float) -> None:
         """Report NOT_SERVING, let in-flight calls finish within `grace`, release resources."""
         await self.health.enter_graceful_shutdown()
+        for task in self.background:
+            task.cancel()
+        await asyncio.gather(*self.background, return_exceptions=True)
         await self.server.stop(grace)
         self.hasher.close()
         await self.engine.dispose()
@@ -115,7 +136,13 @@ async def start_server(
     await server.start()
     for service in ("", *SERVICE_NAMES):
         await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
-    return RunningServer(server, port, health_servicer, engine, hasher)
+    running = RunningServer(server, port, health_servicer, engine, hasher)
+    if settings.purge_interval_seconds:
+        purger = Purger(units, settings.retention, clock)
+        running.background.append(
+            asyncio.create_task(purge_periodically(purger, settings.purge_interval_seconds))
+        )
+    return running
 
 
 async def _add_services(
@@ -143,6 +170,15 @@ async def _add_services(
     )
     api_token_service_pb2_grpc.add_ApiTokenServiceServicer_to_server(  # type: ignore[no-untyped-call]
         ApiTokenServicer(ApiTokenManager(units, clock, new_id)), server
+    )
+    compliance_service_pb2_grpc.add_ComplianceServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        ComplianceServicer(
+            UserDataExporter(units, clock),
+            ConsentManager(units, clock, new_id),
+            AuditVerifier(units),
+            UserImporter(units, clock, new_id),
+        ),
+        server,
     )
 
 

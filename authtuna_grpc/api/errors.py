@@ -45,6 +45,8 @@ STATUS_CODES: dict[type[errors.DomainError], grpc.StatusCode] = {
     errors.SignInRateLimited: grpc.StatusCode.RESOURCE_EXHAUSTED,
     errors.InvalidSession: grpc.StatusCode.UNAUTHENTICATED,
     errors.SessionNotFound: grpc.StatusCode.NOT_FOUND,
+    errors.ConsentAlreadyGranted: grpc.StatusCode.ALREADY_EXISTS,
+    errors.ConsentNotGranted: grpc.StatusCode.FAILED_PRECONDITION,
 }
 
 

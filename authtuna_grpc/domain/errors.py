@@ -234,3 +234,15 @@ class InvalidSession(DomainError):
 
 class SessionNotFound(DomainError):
     reason = "SESSION_NOT_FOUND"
+
+
+class ConsentAlreadyGranted(DomainError):
+    """The same version of consent for that purpose is already in force."""
+
+    reason = "CONSENT_ALREADY_GRANTED"
+
+
+class ConsentNotGranted(DomainError):
+    """No consent for that purpose is in force, so there is nothing to withdraw."""
+
+    reason = "CONSENT_NOT_GRANTED"

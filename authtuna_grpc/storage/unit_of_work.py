@@ -7,7 +7,9 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from authtuna_grpc.storage.api_tokens import ApiTokenRepository
+from authtuna_grpc.storage.audit_anchor import AuditAnchorRepository
 from authtuna_grpc.storage.audit_events import AuditEventRepository
+from authtuna_grpc.storage.consents import ConsentRepository
 from authtuna_grpc.storage.credentials import CredentialRepository
 from authtuna_grpc.storage.deleted_users import DeletedUserRepository
 from authtuna_grpc.storage.role_holders import RoleHolderRepository
@@ -19,7 +21,11 @@ from authtuna_grpc.storage.users import UserRepository
 
 
 class UnitOfWork:
-    """One connection, one transaction. Leaving without `commit()` rolls back."""
+    """One connection, one transaction. Leaving without `commit()` rolls back.
+
+    `commit()` writes the audit events collected during the unit of work last, right
+    before COMMIT, so the audit chain's head is locked only for that tail.
+    """
 
     users: UserRepository
     audit_events: AuditEventRepository
@@ -31,6 +37,8 @@ class UnitOfWork:
     service_identities: ServiceIdentityRepository
     credentials: CredentialRepository
     sign_in_throttle: SignInThrottleRepository
+    consents: ConsentRepository
+    audit_anchor: AuditAnchorRepository
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -49,10 +57,13 @@ class UnitOfWork:
         self.service_identities = ServiceIdentityRepository(self._connection)
         self.credentials = CredentialRepository(self._connection)
         self.sign_in_throttle = SignInThrottleRepository(self._connection)
+        self.consents = ConsentRepository(self._connection)
+        self.audit_anchor = AuditAnchorRepository(self._connection)
         return self
 
     async def commit(self) -> None:
         assert self._connection is not None
+        await self.audit_events.flush()
         await self._connection.commit()
 
     async def __aexit__(

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
-
 from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, insert, select, update
@@ -24,27 +24,31 @@ class UserRepository:
     async def add(
         self, user_id: uuid.UUID, new: NewUser, password_hash: str | None, now: datetime
     ) -> User:
-        values = {
-            "id": user_id,
-            "email": new.email,
-            "email_key": identity_key(new.email),
-            "username": new.username,
-            "username_key": identity_key(new.username),
-            "password_hash": password_hash,
-            "is_active": True,
-            "email_verified": new.email_verified,
-            "is_service_account": new.is_service_account,
-            "attributes": new.attributes,
-            "created_at": now,
-            "updated_at": now,
-            "last_login_at": None,
-            "suspended_at": None,
-            "suspension_reason": None,
-            "version": 1,
-        }
-        await self._connection.execute(insert(_t).values(**values))
+        await self._connection.execute(insert(_t).values(**_new_row(user_id, new, password_hash, now, now)))
         row = (await self._connection.execute(select(_t).where(_t.c.id == user_id))).one()
         return to_user(row)
+
+    async def add_many(self, users: list[NewUserRow], now: datetime) -> None:
+        """Insert many users at once (a bulk import), without reading them back."""
+        await self._connection.execute(
+            insert(_t), [_new_row(u.id, u.registration, u.password_hash, u.created_at, now) for u in users]
+        )
+
+    async def taken(self, emails: list[str], usernames: list[str]) -> tuple[set[str], set[str]]:
+        """Which of these emails and usernames (as identity keys) are registered."""
+        emails_taken = await self._connection.execute(
+            select(_t.c.email_key).where(_t.c.email_key.in_(emails))
+        )
+        usernames_taken = await self._connection.execute(
+            select(_t.c.username_key).where(_t.c.username_key.in_(usernames))
+        )
+        return set(emails_taken.scalars().all()), set(usernames_taken.scalars().all())
+
+    async def lock_shared(self, user_id: uuid.UUID) -> bool:
+        """Whether the user exists. On PostgreSQL its row is share-locked until the
+        transaction ends, so a concurrent deletion waits (SQLite serialises writers)."""
+        query = select(_t.c.id).where(_t.c.id == user_id).with_for_update(read=True)
+        return (await self._connection.execute(query)).first() is not None
 
     async def by_id(self, user_id: uuid.UUID) -> User | None:
         return await self._one(select(_t).where(_t.c.id == user_id))
@@ -151,3 +155,36 @@ class UserRepository:
     async def _one(self, query: object) -> User | None:
         row = (await self._connection.execute(query)).first()  # type: ignore[call-overload]
         return to_user(row) if row is not None else None
+
+
+@dataclass(frozen=True)
+class NewUserRow:
+    """One user of a bulk insert."""
+
+    id: uuid.UUID
+    registration: NewUser
+    password_hash: str | None
+    created_at: datetime
+
+
+def _new_row(
+    user_id: uuid.UUID, new: NewUser, password_hash: str | None, created_at: datetime, now: datetime
+) -> dict[str, Any]:
+    return {
+        "id": user_id,
+        "email": new.email,
+        "email_key": identity_key(new.email),
+        "username": new.username,
+        "username_key": identity_key(new.username),
+        "password_hash": password_hash,
+        "is_active": True,
+        "email_verified": new.email_verified,
+        "is_service_account": new.is_service_account,
+        "attributes": new.attributes,
+        "created_at": created_at,
+        "updated_at": now,
+        "last_login_at": None,
+        "suspended_at": None,
+        "suspension_reason": None,
+        "version": 1,
+    }
