@@ -5,8 +5,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
-
 from authtuna_grpc.domain.audit import AuditEvent, EventType
 from authtuna_grpc.domain.caller import Caller
 from authtuna_grpc.domain.consents import Consent, ConsentGrant
@@ -15,11 +13,6 @@ from authtuna_grpc.domain.paging import encode_page_token, page_request
 from authtuna_grpc.services.clock import Clock, IdFactory
 from authtuna_grpc.services.user_manager import user_not_found
 from authtuna_grpc.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
-
-# A concurrent grant for the same user and purpose makes the insert collide with the
-# unique index; the retry sees it committed and decides again.
-GRANT_ATTEMPTS = 3
-
 
 @dataclass(frozen=True)
 class Granted:
@@ -41,15 +34,6 @@ class ConsentManager:
 
     async def grant(self, caller: Caller, user_id: uuid.UUID, grant: ConsentGrant) -> Granted:
         """Record a consent in force; one in force of another version ends, superseded."""
-        for attempt in range(1, GRANT_ATTEMPTS + 1):
-            try:
-                return await self._grant_once(caller, user_id, grant)
-            except IntegrityError:
-                if attempt == GRANT_ATTEMPTS:
-                    raise
-        raise AssertionError("unreachable")
-
-    async def _grant_once(self, caller: Caller, user_id: uuid.UUID, grant: ConsentGrant) -> Granted:
         async with self._units() as uow:
             await _lock_user(uow, user_id)
             current = await uow.consents.in_force(user_id, grant.purpose)
@@ -131,6 +115,7 @@ class ConsentManager:
 
 
 async def _lock_user(uow: UnitOfWork, user_id: uuid.UUID) -> None:
-    """The user must exist, and must not be deleted until this consent change commits."""
-    if not await uow.users.lock_shared(user_id):
+    """The user must exist; its consent changes are serialised on its row, which also
+    keeps it from being deleted until this one commits."""
+    if not await uow.users.lock_for_change(user_id):
         raise user_not_found(user_id)

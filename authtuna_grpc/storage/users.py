@@ -44,10 +44,16 @@ class UserRepository:
         )
         return set(emails_taken.scalars().all()), set(usernames_taken.scalars().all())
 
-    async def lock_shared(self, user_id: uuid.UUID) -> bool:
-        """Whether the user exists. On PostgreSQL its row is share-locked until the
-        transaction ends, so a concurrent deletion waits (SQLite serialises writers)."""
-        query = select(_t.c.id).where(_t.c.id == user_id).with_for_update(read=True)
+    async def lock_for_change(self, user_id: uuid.UUID) -> bool:
+        """Whether the user exists; its row is locked until the transaction ends, so
+        changes made under this lock (consent records) are serialised per user and the
+        user cannot be deleted meanwhile. Call it first in the transaction: on SQLite,
+        reads before a transaction's first write take no lock, so the lock is a write
+        that changes nothing (it takes the database's write lock)."""
+        if self._connection.dialect.name == "sqlite":
+            statement = update(_t).where(_t.c.id == user_id).values(version=_t.c.version)
+            return bool((await self._connection.execute(statement)).rowcount == 1)
+        query = select(_t.c.id).where(_t.c.id == user_id).with_for_update(key_share=True)
         return (await self._connection.execute(query)).first() is not None
 
     async def by_id(self, user_id: uuid.UUID) -> User | None:
