@@ -92,7 +92,9 @@ class ComplianceServicer(compliance_service_pb2_grpc.ComplianceServiceServicer):
         self, request_iterator: AsyncIterator[pb.ImportUsersRequest], context: Context
     ) -> AsyncIterator[pb.ImportUsersResponse]:
         run = self._importer.start(current_caller())
-        async for request in request_iterator:
-            rows = [to_raw_import_row(user) for user in request.users]
-            results = await run.import_rows(rows, validate_only=request.validate_only)
+        batches = (
+            ([to_raw_import_row(user) for user in request.users], request.validate_only)
+            async for request in request_iterator
+        )
+        async for results in run.import_batches(batches):
             yield pb.ImportUsersResponse(results=[to_proto_import_result(r) for r in results])

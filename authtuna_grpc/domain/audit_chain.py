@@ -18,7 +18,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from authtuna_grpc.domain.audit import AuditEvent
@@ -82,19 +82,18 @@ def content_hash(event: ChainedEvent) -> str:
 
 def link(event: AuditEvent, event_id: int, previous_hash: str) -> ChainedEvent:
     """The event placed at `event_id` after an event whose chain hash is `previous_hash`."""
-    unhashed = ChainedEvent(
-        id=event_id,
-        event_type=event.event_type.value,
-        user_id=event.user_id,
-        actor_id=event.actor_id,
-        ip_address=event.ip_address,
-        request_id=event.request_id,
-        occurred_at=event.occurred_at,
-        details=dict(event.details),
-        previous_hash=previous_hash,
-        chain_hash="",
+    fields = (
+        event_id,
+        event.event_type.value,
+        event.user_id,
+        event.actor_id,
+        event.ip_address,
+        event.request_id,
+        event.occurred_at,
+        dict(event.details),
+        previous_hash,
     )
-    return _with_hash(unhashed)
+    return ChainedEvent(*fields, chain_hash=content_hash(ChainedEvent(*fields, chain_hash="")))
 
 
 def link_all(
@@ -108,10 +107,6 @@ def link_all(
         chained.append(placed)
         previous = ChainPosition(placed.id, placed.chain_hash)
     return chained, previous
-
-
-def _with_hash(event: ChainedEvent) -> ChainedEvent:
-    return replace(event, chain_hash=content_hash(event))
 
 
 class ChainProblem(enum.StrEnum):

@@ -7,8 +7,10 @@ while every row still gets its own result. Nothing is hashed: the hashes come re
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -25,7 +27,7 @@ from authtuna_grpc.domain.errors import (
 from authtuna_grpc.domain.imports import ImportRow, RawImportRow, batch_size_problem, import_row
 from authtuna_grpc.domain.user import identity_key
 from authtuna_grpc.services.clock import Clock, IdFactory
-from authtuna_grpc.storage.unit_of_work import UnitOfWorkFactory
+from authtuna_grpc.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from authtuna_grpc.storage.users import NewUserRow
 
 # A concurrent registration can take a key between the duplicate check and the insert;
@@ -95,6 +97,17 @@ class UserImporter:
         return ImportRun(self, caller)
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """A request's rows after validation, before the database is asked."""
+
+    first_row: int
+    count: int
+    validate_only: bool
+    rejected: list[RowResult]
+    candidates: list[_Candidate]
+
+
 class ImportRun:
     """One import stream: row numbers and `validate_only` span all its requests. A dry
     run remembers the keys of the rows it found valid (about 200 bytes a row), to report
@@ -108,27 +121,56 @@ class ImportRun:
         self._dry_run_emails: dict[str, int] = {}
         self._dry_run_usernames: dict[str, int] = {}
 
-    async def import_rows(self, rows: list[RawImportRow], *, validate_only: bool) -> list[RowResult]:
-        """One result per row, in order."""
+    async def import_batches(
+        self, batches: AsyncIterator[tuple[list[RawImportRow], bool]]
+    ) -> AsyncIterator[list[RowResult]]:
+        """For each (rows, validate_only) request, one result per row, in order.
+
+        Pipelined: the next request is validated (CPU) while the previous one is being
+        written (the database's time), but only one is written at a time, so every
+        request sees the rows of the ones before it.
+        """
+        writing: asyncio.Task[list[RowResult]] | None = None
+        try:
+            async for rows, validate_only in batches:
+                try:
+                    prepared = self._prepare(rows, validate_only)
+                except InvalidInput:
+                    if writing is not None:  # report what was written before failing
+                        yield await writing
+                        writing = None
+                    raise
+                if writing is not None:
+                    yield await writing
+                writing = asyncio.create_task(self._finish(prepared))
+            if writing is not None:
+                yield await writing
+        finally:
+            if writing is not None and not writing.done():
+                writing.cancel()
+
+    def _prepare(self, rows: list[RawImportRow], validate_only: bool) -> _Prepared:
         self._check_request(len(rows), validate_only)
         first, self._next_row = self._next_row, self._next_row + len(rows)
         now = self._importer.clock()
-        results: dict[int, RowResult] = {}
-        candidates = []
+        rejected, candidates = [], []
         for row, raw in enumerate(rows, start=first):
             try:
                 data = import_row(raw, now)
             except InvalidInput as error:
-                results[row] = RowResult(row, Outcome.REJECTED, error=error)
+                rejected.append(RowResult(row, Outcome.REJECTED, error=error))
                 continue
             keys = identity_key(data.registration.email), identity_key(data.registration.username)
             candidates.append(_Candidate(row, data, *keys))
-        if validate_only:
-            outcomes = await self._validate(candidates)
+        return _Prepared(first, len(rows), validate_only, rejected, candidates)
+
+    async def _finish(self, prepared: _Prepared) -> list[RowResult]:
+        if prepared.validate_only:
+            outcomes = await self._validate(prepared.candidates)
         else:
-            outcomes = await self._insert(candidates)
-        results.update((result.row, result) for result in outcomes)
-        return [results[row] for row in range(first, first + len(rows))]
+            outcomes = await self._insert(prepared.candidates)
+        by_row = {result.row: result for result in [*prepared.rejected, *outcomes]}
+        return [by_row[row] for row in range(prepared.first_row, prepared.first_row + prepared.count)]
 
     def _check_request(self, count: int, validate_only: bool) -> None:
         if problem := batch_size_problem(count):
@@ -142,7 +184,8 @@ class ImportRun:
             )
 
     async def _validate(self, candidates: list[_Candidate]) -> list[RowResult]:
-        keys = await self._keys(candidates)
+        async with self._importer.units() as uow:
+            keys = await _registered(uow, candidates)
         keys.earlier_emails, keys.earlier_usernames = self._dry_run_emails, self._dry_run_usernames
         return [
             RowResult(c.row, Outcome.REJECTED, error=error)
@@ -152,46 +195,40 @@ class ImportRun:
         ]
 
     async def _insert(self, candidates: list[_Candidate]) -> list[RowResult]:
-        rejected: list[RowResult] = []
+        """Check for duplicates and write, in one transaction; again if a concurrent
+        registration took a key in between (the insert then fails as a whole)."""
         for attempt in range(1, INSERT_ATTEMPTS + 1):
-            keys = await self._keys(candidates)
-            kept = []
-            for candidate in candidates:
-                if (error := keys.duplicate(candidate)) is not None:
-                    rejected.append(RowResult(candidate.row, Outcome.REJECTED, error=error))
-                else:
-                    kept.append(candidate)
             try:
-                return rejected + await self._write(kept)
+                async with self._importer.units() as uow:
+                    keys = await _registered(uow, candidates)
+                    results, kept = [], []
+                    for candidate in candidates:
+                        if (error := keys.duplicate(candidate)) is not None:
+                            results.append(RowResult(candidate.row, Outcome.REJECTED, error=error))
+                        else:
+                            kept.append(candidate)
+                    results += await self._write(uow, kept)
+                    await uow.commit()
+                return results
             except IntegrityError:
                 if attempt == INSERT_ATTEMPTS:
                     raise
-                candidates = kept
         raise AssertionError("unreachable")
 
-    async def _keys(self, candidates: list[_Candidate]) -> _Keys:
-        async with self._importer.units() as uow:
-            emails, usernames = await uow.users.taken(
-                [c.email_key for c in candidates], [c.username_key for c in candidates]
-            )
-        return _Keys(emails, usernames)
-
-    async def _write(self, kept: list[_Candidate]) -> list[RowResult]:
+    async def _write(self, uow: UnitOfWork, kept: list[_Candidate]) -> list[RowResult]:
         if not kept:
             return []
         now = self._importer.clock()
         ids = [self._importer.new_id() for _ in kept]
-        async with self._importer.units() as uow:
-            await uow.users.add_many(
-                [
-                    NewUserRow(user_id, c.data.registration, c.data.password_hash, c.data.created_at or now)
-                    for user_id, c in zip(ids, kept, strict=True)
-                ],
-                now,
-            )
-            for user_id, candidate in zip(ids, kept, strict=True):
-                await uow.audit_events.append(self._imported(user_id, candidate, now))
-            await uow.commit()
+        await uow.users.add_many(
+            [
+                NewUserRow(user_id, c.data.registration, c.data.password_hash, c.data.created_at or now)
+                for user_id, c in zip(ids, kept, strict=True)
+            ],
+            now,
+        )
+        for user_id, candidate in zip(ids, kept, strict=True):
+            await uow.audit_events.append(self._imported(user_id, candidate, now))
         return [RowResult(c.row, Outcome.IMPORTED, user_id=i) for i, c in zip(ids, kept, strict=True)]
 
     def _imported(self, user_id: uuid.UUID, candidate: _Candidate, now: datetime) -> AuditEvent:
@@ -199,3 +236,10 @@ class ImportRun:
         scheme = candidate.data.scheme.value if candidate.data.scheme else "none"
         details = {"email": registration.email, "username": registration.username, "password_hash_scheme": scheme}
         return AuditEvent.by(self._caller, EventType.USER_IMPORTED, user_id, now, details)
+
+
+async def _registered(uow: UnitOfWork, candidates: list[_Candidate]) -> _Keys:
+    emails, usernames = await uow.users.taken(
+        [c.email_key for c in candidates], [c.username_key for c in candidates]
+    )
+    return _Keys(emails, usernames)

@@ -12,12 +12,13 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, insert, or_, select, update
+from sqlalchemy import ColumnElement, Row, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authtuna_grpc.domain.audit import AuditEvent
 from authtuna_grpc.domain.audit_chain import ChainedEvent, ChainPosition, link_all
 from authtuna_grpc.storage import tables
+from authtuna_grpc.storage.bulk import insert_rows
 from authtuna_grpc.storage.rows import aware_required
 
 _e = tables.audit_event
@@ -48,7 +49,7 @@ class AuditEventRepository:
         )
         row = taken.one()
         chained, head = link_all(events, ChainPosition(row.event_id - len(events), row.chain_hash))
-        await self._connection.execute(insert(_e), [_values(event) for event in chained])
+        await insert_rows(self._connection, _e, [_values(event) for event in chained])
         await self._connection.execute(
             update(_head).where(_head.c.id == HEAD_ROW).values(chain_hash=head.chain_hash)
         )

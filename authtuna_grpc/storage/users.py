@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authtuna_grpc.domain.user import NewUser, User, identity_key
 from authtuna_grpc.storage import tables
+from authtuna_grpc.storage.bulk import insert_rows
 from authtuna_grpc.storage.rows import to_user
 
 _t = tables.user
@@ -30,12 +31,17 @@ class UserRepository:
 
     async def add_many(self, users: list[NewUserRow], now: datetime) -> None:
         """Insert many users at once (a bulk import), without reading them back."""
-        await self._connection.execute(
-            insert(_t), [_new_row(u.id, u.registration, u.password_hash, u.created_at, now) for u in users]
+        await insert_rows(
+            self._connection, _t, [_new_row(u.id, u.registration, u.password_hash, u.created_at, now) for u in users]
         )
 
     async def taken(self, emails: list[str], usernames: list[str]) -> tuple[set[str], set[str]]:
         """Which of these emails and usernames (as identity keys) are registered."""
+        if self._connection.dialect.name == "postgresql":
+            # A bulk import asks this with the same 1000-key shape while the table grows
+            # from nothing: a cached generic plan made when it was small would scan it
+            # whole. Plan each time, for this transaction only.
+            await self._connection.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
         emails_taken = await self._connection.execute(
             select(_t.c.email_key).where(_t.c.email_key.in_(emails))
         )
