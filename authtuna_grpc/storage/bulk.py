@@ -11,17 +11,23 @@ from sqlalchemy import JSON, Table, insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 
+# Below this many rows an INSERT is cheaper: COPY costs a round trip to look the
+# table's column types up first.
+COPY_THRESHOLD = 50
+
+
 async def insert_rows(connection: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert `rows` (each with every column of `table`) in the current transaction.
 
-    On PostgreSQL, COPY: a bulk import writes each user and its audit event this way
-    at several times the rate of a prepared INSERT executed row by row, and without
-    SQLAlchemy's per-row parameter processing.
+    Many rows on PostgreSQL go by COPY: a bulk import writes its users and their audit
+    events this way with a third of the database's CPU of a prepared INSERT executed
+    row by row, and without SQLAlchemy's per-row parameter processing.
     """
     if not rows:
         return
-    if connection.dialect.name != "postgresql":
-        await connection.execute(insert(table), list(rows))
+    if connection.dialect.name != "postgresql" or len(rows) < COPY_THRESHOLD:
+        # One row (most changes write one event) as a plain execute, not an executemany.
+        await connection.execute(insert(table), rows[0] if len(rows) == 1 else list(rows))
         return
     driver = (await connection.get_raw_connection()).driver_connection
     assert driver is not None
@@ -39,3 +45,4 @@ async def insert_rows(connection: AsyncConnection, table: Table, rows: Sequence[
             record[position] = json.dumps(record[position])
         records.append(record)
     await driver.copy_records_to_table(table.name, records=records, columns=names)
+
