@@ -95,9 +95,10 @@ async def postmaster(database_url: str) -> int:
     connection = await asyncpg.connect(_admin_dsn(database_url))
     try:
         backend = await connection.fetchval("SELECT pg_backend_pid()")
+        # Read while the backend lives: its parent is the server.
+        return int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
     finally:
         await connection.close()
-    return int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
 
 
 async def stream(address: str, batches: list[cpb.ImportUsersRequest], server: Server, database: int) -> Run:

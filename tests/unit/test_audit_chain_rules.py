@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
 
 from authtuna_grpc.domain.audit import AuditEvent, EventType
 from authtuna_grpc.domain.audit_chain import (
@@ -105,3 +108,41 @@ def test_canonical_content_is_the_same_for_equal_instants_in_any_zone() -> None:
     elsewhere = replace(event, occurred_at=AT.astimezone(timezone(timedelta(hours=5, minutes=30))))
     assert canonical_content(naive_utc) == canonical_content(event) == canonical_content(elsewhere)
     assert b'"occurred_at":"2026-01-02T03:04:05.678901Z"' in canonical_content(event)
+
+
+def _reference_content(event: ChainedEvent) -> bytes:
+    """The canonical form as its definition says: json.dumps with sorted keys."""
+    document = {
+        "format": 1,
+        "id": event.id,
+        "event_type": event.event_type,
+        "user_id": str(event.user_id) if event.user_id is not None else None,
+        "actor_id": str(event.actor_id) if event.actor_id is not None else None,
+        "ip_address": event.ip_address,
+        "request_id": event.request_id,
+        "occurred_at": event.occurred_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "details": dict(event.details),
+        "previous_hash": event.previous_hash,
+    }
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+@pytest.mark.parametrize(
+    "details",
+    [{}, {"b": "2", "a": "1"}, {"quote\"key": 'va"l\\ue', "ctl": "\x00\x1f\n\t"}, {"é": "雪 ☃ 😀", "n": "null"}],
+)
+@pytest.mark.parametrize("optional", [None, "set"])
+def test_the_canonical_content_is_exactly_the_sorted_json_document(details, optional) -> None:
+    event = ChainedEvent(
+        id=12345678901,
+        event_type="USER_UPDATED",
+        user_id=uuid.uuid4() if optional else None,
+        actor_id=uuid.uuid4() if optional else None,
+        ip_address="2001:db8::1" if optional else None,
+        request_id='req "ü" \\ 1',
+        occurred_at=AT,
+        details=details,
+        previous_hash=GENESIS_HASH,
+        chain_hash="",
+    )
+    assert canonical_content(event) == _reference_content(event)
