@@ -168,11 +168,13 @@ class ComplianceServiceServicer(object):
 
     def VerifyAuditLog(self, request, context):
         """Checks the audit trail's hash chain over a range of event ids: each event's
-        content must hash to its stored chain hash, each event must name the chain hash
-        of the one before it (the first retained event: the retention anchor's), ids must
-        have no gaps, and the chain must reach its recorded head. Returns the first broken
-        link, or `intact` with the number of events verified. Reads page by page in short
-        transactions; about 100,000 events per second. Requires permission `audit.read`.
+        content must hash to its stored chain hash, and each event must name the chain
+        hash of the one before it (the oldest retained event: the retention anchor's), so
+        none can be changed, removed or inserted unnoticed; the chain must also reach its
+        recorded head. Returns the first broken link (the event and what is wrong), or
+        `intact` with the number of events verified. Reads page by page in short
+        transactions, at some tens of thousands of events a second. Requires permission
+        `audit.read`.
 
         Errors: INVALID_ARGUMENT (negative ids, or from_event_id after to_event_id),
         UNAUTHENTICATED, PERMISSION_DENIED.
