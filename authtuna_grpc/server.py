@@ -137,12 +137,18 @@ async def start_server(
     for service in ("", *SERVICE_NAMES):
         await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
     running = RunningServer(server, port, health_servicer, engine, hasher)
-    if settings.purge_interval_seconds:
-        purger = Purger(units, settings.retention, clock)
-        running.background.append(
-            asyncio.create_task(purge_periodically(purger, settings.purge_interval_seconds))
-        )
+    running.background.extend(_background_tasks(settings, units, clock))
     return running
+
+
+def _background_tasks(
+    settings: Settings, units: UnitOfWorkFactory, clock: clocks.Clock
+) -> list[asyncio.Task[None]]:
+    """The periodic retention purge, when configured."""
+    if not settings.purge_interval_seconds:
+        return []
+    purger = Purger(units, settings.retention, clock)
+    return [asyncio.create_task(purge_periodically(purger, settings.purge_interval_seconds))]
 
 
 async def _add_services(
@@ -172,13 +178,7 @@ async def _add_services(
         ApiTokenServicer(ApiTokenManager(units, clock, new_id)), server
     )
     compliance_service_pb2_grpc.add_ComplianceServiceServicer_to_server(  # type: ignore[no-untyped-call]
-        ComplianceServicer(
-            UserDataExporter(units, clock),
-            ConsentManager(units, clock, new_id),
-            AuditVerifier(units),
-            UserImporter(units, clock, new_id),
-        ),
-        server,
+        compliance_servicer(units, clock, new_id), server
     )
 
 
@@ -219,6 +219,17 @@ async def session_servicer(
     lockout = SignInLockout(settings.lockout)
     sign_ins = SignInManager(units, hasher, lockout, settings.sessions, clock, new_id, dummy_hash)
     return SessionServicer(sign_ins, SessionManager(units, settings.sessions, clock))
+
+
+def compliance_servicer(
+    units: UnitOfWorkFactory, clock: clocks.Clock, new_id: clocks.IdFactory
+) -> ComplianceServicer:
+    return ComplianceServicer(
+        UserDataExporter(units, clock),
+        ConsentManager(units, clock, new_id),
+        AuditVerifier(units),
+        UserImporter(units, clock, new_id),
+    )
 
 
 async def serve(settings: Settings) -> None:

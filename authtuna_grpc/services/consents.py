@@ -59,13 +59,7 @@ class ConsentManager:
                     superseded_by=consent.id,
                 )
             await uow.consents.add(consent)
-            details = {
-                "consent_id": str(consent.id),
-                "purpose": grant.purpose,
-                "version": grant.version,
-                "superseded": str(superseded.id) if superseded else "",
-            }
-            await uow.audit_events.append(AuditEvent.by(caller, EventType.CONSENT_GRANTED, user_id, now, details))
+            await uow.audit_events.append(_granted(caller, consent, superseded))
             await uow.commit()
         return Granted(consent, superseded)
 
@@ -112,6 +106,16 @@ class ConsentManager:
         more = len(consents) > page.limit
         consents = consents[: page.limit]
         return ConsentPage(consents, encode_page_token(consents[-1].id) if more else "")
+
+
+def _granted(caller: Caller, consent: Consent, superseded: Consent | None) -> AuditEvent:
+    details = {
+        "consent_id": str(consent.id),
+        "purpose": consent.purpose,
+        "version": consent.version,
+        "superseded": str(superseded.id) if superseded else "",
+    }
+    return AuditEvent.by(caller, EventType.CONSENT_GRANTED, consent.user_id, consent.granted_at, details)
 
 
 async def _lock_user(uow: UnitOfWork, user_id: uuid.UUID) -> None:

@@ -8,8 +8,8 @@ therefore not one snapshot: a change made while it runs may or may not be in it.
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
@@ -37,14 +37,6 @@ Key = TypeVar("Key")
 Reader = Callable[[UnitOfWork, Key | None], Awaitable[list[Item]]]
 
 
-@dataclass
-class _Counts:
-    values: dict[str, int] = field(default_factory=dict)
-
-    def add(self, section: str, items: int) -> None:
-        self.values[section] = self.values.get(section, 0) + items
-
-
 class UserDataExporter:
     def __init__(self, units: UnitOfWorkFactory, clock: Clock) -> None:
         self._units = units
@@ -55,19 +47,19 @@ class UserDataExporter:
         USER_DATA_EXPORTED before yielding anything."""
         exported_at = self._clock()
         yield await self._record_export(caller, user_id, exported_at)
-        counts = _Counts()
+        counts: Counter[str] = Counter()
         async for part in self._sections(user_id):
-            counts.add(_section_name(part), len(part.items))
+            counts[_section_name(part)] += len(part.items)
             yield part
         yield ExportSummary(
             user_id=user_id,
             exported_at=exported_at,
-            role_assignments=counts.values.get("role_assignments", 0),
-            sessions=counts.values.get("sessions", 0),
-            api_tokens=counts.values.get("api_tokens", 0),
-            consents=counts.values.get("consents", 0),
-            subject_audit_events=counts.values.get(AuditRelation.SUBJECT.value, 0),
-            actor_audit_events=counts.values.get(AuditRelation.ACTOR.value, 0),
+            role_assignments=counts["role_assignments"],
+            sessions=counts["sessions"],
+            api_tokens=counts["api_tokens"],
+            consents=counts["consents"],
+            subject_audit_events=counts[AuditRelation.SUBJECT.value],
+            actor_audit_events=counts[AuditRelation.ACTOR.value],
         )
 
     async def _record_export(self, caller: Caller, user_id: uuid.UUID, now: datetime) -> User:
