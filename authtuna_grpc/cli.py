@@ -1,4 +1,5 @@
-"""Command line: `authtuna-grpc serve`, `migrate`, `health`, `token`, `identity` and `mfa`.
+"""Command line: `authtuna-grpc serve`, `migrate`, `health`, `token`, `identity`, `mfa`
+and `purge`.
 
 Every setting of config.Settings is a flag of serve, migrate and health, built from the
 field itself, so a new setting needs no change here.
@@ -16,7 +17,7 @@ from typing import Any
 
 from pydantic.fields import FieldInfo
 
-from authtuna_grpc import credential_commands, mfa_commands
+from authtuna_grpc import credential_commands, mfa_commands, purge_command
 from authtuna_grpc.config import Settings, env_name
 from authtuna_grpc.logs import configure_logging
 from authtuna_grpc.settings_sources import InvalidSettings, load_settings
@@ -99,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
         _add_setting_flags(command)
     credential_commands.add_parsers(commands)
     mfa_commands.add_parser(commands)
+    purge_command.add_parser(commands)
     return parser
 
 
@@ -126,6 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(credential_commands.run(args, settings))
     if args.command == mfa_commands.COMMAND:
         return asyncio.run(mfa_commands.run(args, settings))
+    if args.command == purge_command.COMMAND:
+        return asyncio.run(purge_command.run(args, settings))
     asyncio.run(_migrate(settings))
     return 0
 

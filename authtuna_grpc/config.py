@@ -15,6 +15,7 @@ from typing import Annotated, Literal, Self
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from authtuna_grpc.domain.retention import RetentionPolicy
 from authtuna_grpc.domain.sessions import SessionPolicy
 from authtuna_grpc.domain.sign_in import Limit, LockoutPolicy
 from authtuna_grpc.domain.two_factor import ChallengePolicy, parse_key_ring
@@ -176,6 +177,32 @@ class Settings(BaseSettings):
         default=3, ge=1, le=100, description="Wrong codes that void a sign-in challenge."
     )
 
+    # --- Retention (docs/compliance.md) ---
+    audit_retention_days: int = Field(
+        default=0,
+        ge=0,
+        le=36_500,
+        description="Audit events older than this many days are removed by a purge; "
+        "0 keeps them forever.",
+    )
+    deleted_user_retention_days: int = Field(
+        default=0,
+        ge=0,
+        le=36_500,
+        description="Archived (deleted) users, with their consent records, are removed "
+        "this many days after deletion by a purge; 0 keeps them forever.",
+    )
+    purge_interval_seconds: int = Field(
+        default=0,
+        ge=0,
+        le=7 * 24 * 3600,
+        description="serve purges past-retention rows this often; 0 turns the periodic "
+        "purge off (run `authtuna-grpc purge` instead).",
+    )
+    purge_batch_size: int = Field(
+        default=1000, ge=1, le=100_000, description="Rows a purge removes per transaction."
+    )
+
     # --- Who is calling: proxies and TLS (docs/authorization.md) ---
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(),
@@ -271,6 +298,12 @@ class Settings(BaseSettings):
             lifetime=timedelta(seconds=self.session_lifetime_seconds),
             idle_timeout=timedelta(seconds=self.session_idle_timeout_seconds),
             refresh_interval=timedelta(seconds=self.session_refresh_seconds),
+        )
+
+    @property
+    def retention(self) -> RetentionPolicy:
+        return RetentionPolicy.of_days(
+            self.audit_retention_days, self.deleted_user_retention_days, self.purge_batch_size
         )
 
     @property

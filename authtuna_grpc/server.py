@@ -6,13 +6,15 @@ import asyncio
 import logging
 import signal
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
 from authtuna_api.user.v1 import (
     api_token_service_pb2,
     api_token_service_pb2_grpc,
+    compliance_service_pb2,
+    compliance_service_pb2_grpc,
     role_service_pb2,
     role_service_pb2_grpc,
     session_service_pb2,
@@ -24,6 +26,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from authtuna_grpc.api.api_token_servicer import ApiTokenServicer
+from authtuna_grpc.api.compliance_servicer import ComplianceServicer
 from authtuna_grpc.api.interceptors import EdgeInterceptor
 from authtuna_grpc.api.observability import ObservabilityInterceptor
 from authtuna_grpc.api.reflection import enable_reflection
@@ -37,10 +40,15 @@ from authtuna_grpc.server_options import server_options
 from authtuna_grpc.services import clock as clocks
 from authtuna_grpc.services.api_token_manager import ApiTokenManager
 from authtuna_grpc.services.api_tokens import Authenticator
+from authtuna_grpc.services.audit_verification import AuditVerifier
 from authtuna_grpc.services.bootstrap import bootstrap_admin
+from authtuna_grpc.services.consents import ConsentManager
 from authtuna_grpc.services.deletions import DeletionManager
+from authtuna_grpc.services.exports import UserDataExporter
+from authtuna_grpc.services.imports import UserImporter
 from authtuna_grpc.services.lockout import SignInLockout
 from authtuna_grpc.services.passwords import PasswordHasher
+from authtuna_grpc.services.retention import Purger, purge_periodically
 from authtuna_grpc.services.role_manager import RoleManager
 from authtuna_grpc.services.second_factor import SecondFactorManager
 from authtuna_grpc.services.second_step import SecondStepManager
@@ -60,7 +68,16 @@ USER_SERVICE_NAME = user_service_pb2.DESCRIPTOR.services_by_name["UserService"].
 ROLE_SERVICE_NAME = role_service_pb2.DESCRIPTOR.services_by_name["RoleService"].full_name
 API_TOKEN_SERVICE_NAME = api_token_service_pb2.DESCRIPTOR.services_by_name["ApiTokenService"].full_name
 SESSION_SERVICE_NAME = session_service_pb2.DESCRIPTOR.services_by_name["SessionService"].full_name
-SERVICE_NAMES = (USER_SERVICE_NAME, ROLE_SERVICE_NAME, API_TOKEN_SERVICE_NAME, SESSION_SERVICE_NAME)
+COMPLIANCE_SERVICE_NAME = compliance_service_pb2.DESCRIPTOR.services_by_name[
+    "ComplianceService"
+].full_name
+SERVICE_NAMES = (
+    USER_SERVICE_NAME,
+    ROLE_SERVICE_NAME,
+    API_TOKEN_SERVICE_NAME,
+    SESSION_SERVICE_NAME,
+    COMPLIANCE_SERVICE_NAME,
+)
 
 
 @dataclass
@@ -74,12 +91,16 @@ class RunningServer:
     metrics_endpoint: MetricsEndpoint | None = None
     health_watch: asyncio.Task[None] | None = None
     probe_engine: AsyncEngine | None = None
+    background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def stop(self, grace: float) -> None:
         """Report NOT_SERVING, let in-flight calls finish within `grace`, release resources."""
         if self.health_watch is not None:
             self.health_watch.cancel()
         await self.health.enter_graceful_shutdown()
+        for task in self.background:
+            task.cancel()
+        await asyncio.gather(*self.background, return_exceptions=True)
         await self.server.stop(grace)
         self.hasher.close()
         await self.engine.dispose()
@@ -165,9 +186,11 @@ async def start_server(
     for service in ("", *SERVICE_NAMES):
         await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
     probe_engine, watch = _watch_database(settings, health_servicer)
-    return RunningServer(
+    running = RunningServer(
         server, port, health_servicer, engine, hasher, metrics, endpoint, watch, probe_engine
     )
+    running.background.extend(_background_tasks(settings, units, clock))
+    return running
 
 
 def _watch_database(
@@ -187,6 +210,16 @@ def _watch_database(
         name="database health watch",
     )
     return probe_engine, watch
+
+
+def _background_tasks(
+    settings: Settings, units: UnitOfWorkFactory, clock: clocks.Clock
+) -> list[asyncio.Task[None]]:
+    """The periodic retention purge, when configured."""
+    if not settings.purge_interval_seconds:
+        return []
+    purger = Purger(units, settings.retention, clock)
+    return [asyncio.create_task(purge_periodically(purger, settings.purge_interval_seconds))]
 
 
 async def _add_services(
@@ -214,6 +247,9 @@ async def _add_services(
     )
     api_token_service_pb2_grpc.add_ApiTokenServiceServicer_to_server(  # type: ignore[no-untyped-call]
         ApiTokenServicer(ApiTokenManager(units, clock, new_id)), server
+    )
+    compliance_service_pb2_grpc.add_ComplianceServiceServicer_to_server(  # type: ignore[no-untyped-call]
+        compliance_servicer(units, clock, new_id), server
     )
 
 
@@ -266,6 +302,17 @@ async def session_servicer(
         SessionManager(units, settings.sessions, clock),
         second_step,
         SecondFactorManager(units, box, settings.mfa_issuer, clock, new_id),
+    )
+
+
+def compliance_servicer(
+    units: UnitOfWorkFactory, clock: clocks.Clock, new_id: clocks.IdFactory
+) -> ComplianceServicer:
+    return ComplianceServicer(
+        UserDataExporter(units, clock),
+        ConsentManager(units, clock, new_id),
+        AuditVerifier(units),
+        UserImporter(units, clock, new_id),
     )
 
 

@@ -6,7 +6,11 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
-from authtuna_api.user.v1 import session_service_pb2_grpc, user_service_pb2_grpc
+from authtuna_api.user.v1 import (
+    compliance_service_pb2_grpc,
+    session_service_pb2_grpc,
+    user_service_pb2_grpc,
+)
 
 from authtuna_grpc.config import Settings
 from authtuna_grpc.server import RunningServer, start_server
@@ -84,6 +88,11 @@ def users(channel: grpc.aio.Channel) -> user_service_pb2_grpc.UserServiceStub:
 @pytest.fixture
 def sessions(channel: grpc.aio.Channel) -> session_service_pb2_grpc.SessionServiceStub:
     return session_service_pb2_grpc.SessionServiceStub(channel)
+
+
+@pytest.fixture
+def compliance(channel: grpc.aio.Channel) -> compliance_service_pb2_grpc.ComplianceServiceStub:
+    return compliance_service_pb2_grpc.ComplianceServiceStub(channel)
 
 
 @pytest.fixture

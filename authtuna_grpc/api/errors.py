@@ -51,6 +51,8 @@ STATUS_CODES: dict[type[errors.DomainError], grpc.StatusCode] = {
     errors.MfaNotEnrolled: grpc.StatusCode.FAILED_PRECONDITION,
     errors.InvalidChallenge: grpc.StatusCode.UNAUTHENTICATED,
     errors.InvalidSecondFactor: grpc.StatusCode.UNAUTHENTICATED,
+    errors.ConsentAlreadyGranted: grpc.StatusCode.ALREADY_EXISTS,
+    errors.ConsentNotGranted: grpc.StatusCode.FAILED_PRECONDITION,
 }
 
 

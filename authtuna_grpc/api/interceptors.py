@@ -100,19 +100,31 @@ class EdgeInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             return handler
         method = details.method
         deserializer = tolerant(handler.request_deserializer, method)
+        # The wrappers hand the request on untouched, whether it is one message or the
+        # stream of them (client and bidirectional streaming).
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
-                self._unary(method, handler.unary_unary),
+                self._one_response(method, handler.unary_unary),
                 request_deserializer=deserializer,
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream is not None:
             return grpc.unary_stream_rpc_method_handler(
-                self._stream(method, handler.unary_stream),
+                self._response_stream(method, handler.unary_stream),
                 request_deserializer=deserializer,
                 response_serializer=handler.response_serializer,
             )
-        raise NotImplementedError(f"{method}: only unary requests are served")
+        if handler.stream_unary is not None:
+            return grpc.stream_unary_rpc_method_handler(
+                self._one_response(method, handler.stream_unary),
+                request_deserializer=deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return grpc.stream_stream_rpc_method_handler(
+            self._response_stream(method, handler.stream_stream),
+            request_deserializer=deserializer,
+            response_serializer=handler.response_serializer,
+        )
 
     async def _establish(
         self, method: str, context: grpc.aio.ServicerContext[Any, Any], request_id: str
@@ -133,7 +145,7 @@ class EdgeInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             raise PermissionMissing(permission.value if permission else method)
         return caller
 
-    def _unary(self, method: str, behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
+    def _one_response(self, method: str, behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
         async def call(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
             request_id = request_id_for(context)
             context.set_trailing_metadata(((REQUEST_ID_KEY, request_id),))
@@ -150,7 +162,9 @@ class EdgeInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
 
         return call
 
-    def _stream(self, method: str, behavior: Callable[..., AsyncIterator[Any]]) -> Callable[..., Any]:
+    def _response_stream(
+        self, method: str, behavior: Callable[..., AsyncIterator[Any]]
+    ) -> Callable[..., Any]:
         async def call(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
             request_id = request_id_for(context)
             context.set_trailing_metadata(((REQUEST_ID_KEY, request_id),))

@@ -13,6 +13,7 @@ USER_SERVICE = f"{PACKAGE}.UserService"
 ROLE_SERVICE = f"{PACKAGE}.RoleService"
 API_TOKEN_SERVICE = f"{PACKAGE}.ApiTokenService"
 SESSION_SERVICE = f"{PACKAGE}.SessionService"
+COMPLIANCE_SERVICE = f"{PACKAGE}.ComplianceService"
 
 # Services anyone may call without a token: health probes and reflection for grpcurl.
 OPEN_SERVICE_PREFIXES = (
@@ -61,6 +62,15 @@ REQUIRED_PERMISSION: dict[str, Permission] = {
     f"{SESSION_SERVICE}/RegenerateRecoveryCodes": Permission.MFA_ENROLL,
     f"{SESSION_SERVICE}/GetSecondFactor": Permission.MFA_ENROLL,
     f"{SESSION_SERVICE}/ResetSecondFactor": Permission.MFA_RESET,
+    # Everything about one person in one call: its own permission, beyond users.read.
+    f"{COMPLIANCE_SERVICE}/ExportUserData": Permission.USERS_EXPORT,
+    f"{COMPLIANCE_SERVICE}/GrantConsent": Permission.CONSENTS_MANAGE,
+    f"{COMPLIANCE_SERVICE}/WithdrawConsent": Permission.CONSENTS_MANAGE,
+    # Consent records are account data, like role assignments.
+    f"{COMPLIANCE_SERVICE}/ListConsents": Permission.USERS_READ,
+    # Verifying reveals no more than reading the audit trail does.
+    f"{COMPLIANCE_SERVICE}/VerifyAuditLog": Permission.AUDIT_READ,
+    f"{COMPLIANCE_SERVICE}/ImportUsers": Permission.USERS_IMPORT,
 }
 
 

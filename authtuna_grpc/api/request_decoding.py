@@ -10,7 +10,7 @@ format shows which one it is.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,7 +55,10 @@ def tolerant(deserializer: Deserializer | None, method: str) -> Deserializer | N
 
 
 def decoded(request: Any) -> Any:
-    """The request itself; InvalidInput if it did not parse."""
+    """The request itself; InvalidInput if it did not parse. A stream of requests (client
+    or bidirectional streaming) is checked message by message as it is read."""
+    if hasattr(request, "__aiter__"):
+        return _each_decoded(request)
     if isinstance(request, UndecodableRequest):
         if not request.violations:
             raise InvalidInput("the request is not a valid protobuf message")
@@ -144,3 +147,8 @@ def _varint(data: bytes, position: int, field: str | None) -> tuple[int, int]:
             return value, position
         shift += 7
     raise _Malformed(field)
+
+
+async def _each_decoded(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    async for request in requests:
+        yield decoded(request)

@@ -15,6 +15,8 @@ class Permission(enum.StrEnum):
     USERS_SET_PASSWORD = "users.set_password"
     USERS_SUSPEND = "users.suspend"
     USERS_DELETE = "users.delete"
+    USERS_EXPORT = "users.export"
+    USERS_IMPORT = "users.import"
     AUDIT_READ = "audit.read"
     ROLES_MANAGE = "roles.manage"
     TOKENS_MANAGE = "tokens.manage"
@@ -23,6 +25,7 @@ class Permission(enum.StrEnum):
     SESSIONS_MANAGE = "sessions.manage"
     MFA_ENROLL = "mfa.enroll"
     MFA_RESET = "mfa.reset"
+    CONSENTS_MANAGE = "consents.manage"
 
 
 @dataclass(frozen=True)

@@ -280,3 +280,13 @@ class InvalidSecondFactor(DomainError):
     """The TOTP or recovery code is wrong, already used, or replayed."""
 
     reason = "INVALID_SECOND_FACTOR"
+class ConsentAlreadyGranted(DomainError):
+    """The same version of consent for that purpose is already in force."""
+
+    reason = "CONSENT_ALREADY_GRANTED"
+
+
+class ConsentNotGranted(DomainError):
+    """No consent for that purpose is in force, so there is nothing to withdraw."""
+
+    reason = "CONSENT_NOT_GRANTED"

@@ -1,4 +1,9 @@
-"""argon2id hashing on a thread pool: the hash releases the GIL, so it never stalls the loop."""
+"""argon2id hashing on a thread pool: the hash releases the GIL, so it never stalls the loop.
+
+New hashes are always argon2id. Verification also accepts the hashes a bulk import may
+bring (argon2i, argon2d, bcrypt), and reports them as needing a rehash, so a user's hash
+becomes argon2id at the next successful sign-in.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +16,18 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import argon2
+import bcrypt
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 T = TypeVar("T")
 
 # Told (queued, running) whenever either changes; called from any thread.
 LoadObserver = Callable[[int, int], None]
+
+
+BCRYPT_PREFIXES = ("$2a$", "$2b$", "$2y$")
+# bcrypt only ever hashed the first 72 bytes of a password.
+BCRYPT_MAX_PASSWORD_BYTES = 72
 
 
 @dataclass(frozen=True)
@@ -72,6 +83,8 @@ class PasswordHasher:
         return await self._submit(lambda: self._verify(password_hash, password))
 
     def _verify(self, password_hash: str, password: str) -> Verification:
+        if password_hash.startswith(BCRYPT_PREFIXES):
+            return _verify_bcrypt(password_hash, password)
         try:
             self._hasher.verify(password_hash, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
@@ -124,3 +137,12 @@ def _yield_to_the_event_loop() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASH_THREAD_NICENESS)
     except (AttributeError, OSError):
         pass  # not Linux, or not permitted: hashing still works, only without the priority
+def _verify_bcrypt(password_hash: str, password: str) -> Verification:
+    # The systems that made these hashes ignored bytes past the 72nd; the bcrypt package
+    # refuses them instead, so cut the same way to verify the same secret.
+    secret = password.encode()[:BCRYPT_MAX_PASSWORD_BYTES]
+    try:
+        valid = bcrypt.checkpw(secret, password_hash.encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        valid = False
+    return Verification(valid=valid, needs_rehash=valid)

@@ -123,6 +123,15 @@ class ApiTokenRepository:
         query = select(*_METADATA).where(_t.c.user_id == user_id).order_by(_t.c.created_at, _t.c.id)
         return [_to_token(row) for row in (await self._connection.execute(query)).all()]
 
+    async def page_of(
+        self, user_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+    ) -> list[ApiToken]:
+        """The user's tokens, revoked or not, in id order (oldest first)."""
+        query = select(*_METADATA).where(_t.c.user_id == user_id).order_by(_t.c.id).limit(limit)
+        if after is not None:
+            query = query.where(_t.c.id > after)
+        return [_to_token(row) for row in (await self._connection.execute(query)).all()]
+
     async def revoke(self, token_id: uuid.UUID, now: datetime) -> bool:
         """Revoke a live token; False when it was already revoked."""
         result = await self._connection.execute(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select
+from sqlalchemy import Row, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authtuna_grpc.domain.lifecycle import DeletedUser
@@ -41,6 +42,25 @@ class DeletedUserRepository:
     async def by_id(self, user_id: uuid.UUID) -> DeletedUser | None:
         row = (await self._connection.execute(select(_d).where(_d.c.id == user_id))).first()
         return _to_deleted_user(row) if row is not None else None
+
+    async def exists(self, user_id: uuid.UUID) -> bool:
+        query = select(_d.c.id).where(_d.c.id == user_id)
+        return (await self._connection.execute(query)).first() is not None
+
+    async def deleted_before(self, cutoff: datetime, limit: int) -> list[uuid.UUID]:
+        """Ids of records deleted before `cutoff`, oldest deletion first."""
+        query = (
+            select(_d.c.id).where(_d.c.deleted_at < cutoff).order_by(_d.c.deleted_at, _d.c.id).limit(limit)
+        )
+        return list((await self._connection.execute(query)).scalars().all())
+
+    async def count_deleted_before(self, cutoff: datetime) -> int:
+        query = select(func.count()).select_from(_d).where(_d.c.deleted_at < cutoff)
+        return int((await self._connection.execute(query)).scalar_one())
+
+    async def remove(self, user_ids: list[uuid.UUID]) -> int:
+        result = await self._connection.execute(delete(_d).where(_d.c.id.in_(user_ids)))
+        return int(result.rowcount)
 
 
 def _to_deleted_user(row: Row[Any]) -> DeletedUser:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, and_, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from authtuna_grpc.domain.exports import SessionRecord
 from authtuna_grpc.domain.sessions import Session
 from authtuna_grpc.storage import tables
 from authtuna_grpc.storage.rows import aware, aware_required
@@ -98,6 +99,16 @@ class SessionRepository:
         if after is not None:
             query = query.where(_s.c.id > after)
         return [to_session(row) for row in (await self._connection.execute(query)).all()]
+
+    async def records_page(
+        self, user_id: uuid.UUID, *, after: uuid.UUID | None, limit: int
+    ) -> list[SessionRecord]:
+        """All the user's stored sessions, live or not, in id order (oldest first)."""
+        query = select(_s).where(_s.c.user_id == user_id).order_by(_s.c.id).limit(limit)
+        if after is not None:
+            query = query.where(_s.c.id > after)
+        rows = (await self._connection.execute(query)).all()
+        return [SessionRecord(to_session(row), aware(row.revoked_at)) for row in rows]
 
     async def delete_ended_of(self, user_id: uuid.UUID, now: datetime) -> int:
         """Remove the user's revoked and expired sessions, so rows do not pile up."""

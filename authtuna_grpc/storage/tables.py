@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 
 metadata = MetaData(
@@ -108,6 +109,8 @@ service_identity = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+# Ids are assigned by AuditEventRepository while it holds the chain head (below), so they
+# increase in commit order; each row chains to the one before it (domain/audit_chain.py).
 audit_event = Table(
     "audit_event",
     metadata,
@@ -119,6 +122,8 @@ audit_event = Table(
     Column("request_id", String(128), nullable=False),
     Column("occurred_at", DateTime(timezone=True), nullable=False),
     Column("details", JSON(), nullable=False),
+    Column("previous_hash", String(64), nullable=False),
+    Column("chain_hash", String(64), nullable=False),
     Index("ix_audit_event_user_id_id", "user_id", "id"),
     Index("ix_audit_event_actor_id_id", "actor_id", "id"),
     Index("ix_audit_event_event_type_id", "event_type", "id"),
@@ -213,4 +218,56 @@ sign_in_challenge = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
     Column("used_at", DateTime(timezone=True), nullable=True),
     Column("failed_attempts", Integer(), nullable=False),
+)
+
+# The newest audit event's id and chain hash: one row, id 1. Every append updates it
+# first, which serialises appends (a row lock on PostgreSQL, the write lock on SQLite)
+# until the appending transaction ends.
+audit_chain_head = Table(
+    "audit_chain_head",
+    metadata,
+    Column("id", Integer(), primary_key=True, autoincrement=False),
+    Column("event_id", BigInteger(), nullable=False),
+    Column("chain_hash", String(64), nullable=False),
+)
+
+# The retention anchor: the newest purged audit event's id and chain hash (0 and the
+# genesis hash until a purge), so the oldest retained event can still be verified.
+# One row, id 1.
+audit_anchor = Table(
+    "audit_anchor",
+    metadata,
+    Column("id", Integer(), primary_key=True, autoincrement=False),
+    Column("event_id", BigInteger(), nullable=False),
+    Column("chain_hash", String(64), nullable=False),
+    Column("purged_at", DateTime(timezone=True), nullable=True),
+)
+
+# Consent records, never overwritten (domain/consents.py). No foreign key to user: they
+# outlive the account as evidence of what it had agreed to, and are purged with its
+# archived record (deleted_user) at the deleted-user retention.
+consent = Table(
+    "consent",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("user_id", Uuid(), nullable=False),
+    Column("purpose", String(64), nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("granted_at", DateTime(timezone=True), nullable=False),
+    Column("granted_by", Uuid(), nullable=True),
+    Column("granted_ip_address", String(255), nullable=True),
+    Column("withdrawn_at", DateTime(timezone=True), nullable=True),
+    Column("withdrawn_by", Uuid(), nullable=True),
+    Column("withdrawn_ip_address", String(255), nullable=True),
+    Column("superseded_by", Uuid(), nullable=True),
+    Index("ix_consent_user_id_id", "user_id", "id"),
+    # At most one consent in force per user and purpose.
+    Index(
+        "ix_consent_user_id_purpose",
+        "user_id",
+        "purpose",
+        unique=True,
+        sqlite_where=text("withdrawn_at IS NULL"),
+        postgresql_where=text("withdrawn_at IS NULL"),
+    ),
 )

@@ -16,8 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from authtuna_grpc.domain.errors import DomainError, StorageUnavailable
 from authtuna_grpc.storage import deadlines
 from authtuna_grpc.storage.api_tokens import ApiTokenRepository
+from authtuna_grpc.storage.audit_anchor import AuditAnchorRepository
 from authtuna_grpc.storage.audit_events import AuditEventRepository
 from authtuna_grpc.storage.availability import is_unavailable
+from authtuna_grpc.storage.consents import ConsentRepository
 from authtuna_grpc.storage.credentials import CredentialRepository
 from authtuna_grpc.storage.deleted_users import DeletedUserRepository
 from authtuna_grpc.storage.role_holders import RoleHolderRepository
@@ -48,6 +50,9 @@ class UnitOfWork:
     transaction is limited to the time the caller has left. A read unit (one statement,
     autocommit, no transaction to hold a SET LOCAL) relies on cancellation instead: when
     the call ends, asyncpg cancels its statement on the server.
+
+    `commit()` writes the audit events collected during the unit of work last, right
+    before COMMIT, so the audit chain's head is locked only for that tail.
     """
 
     users: UserRepository
@@ -62,6 +67,8 @@ class UnitOfWork:
     sign_in_throttle: SignInThrottleRepository
     second_factors: SecondFactorRepository
     sign_in_challenges: SignInChallengeRepository
+    consents: ConsentRepository
+    audit_anchor: AuditAnchorRepository
 
     def __init__(self, engine: AsyncEngine, *, read_only: bool = False) -> None:
         self._engine = engine
@@ -92,6 +99,8 @@ class UnitOfWork:
         self.sign_in_throttle = SignInThrottleRepository(connection)
         self.second_factors = SecondFactorRepository(connection)
         self.sign_in_challenges = SignInChallengeRepository(connection)
+        self.consents = ConsentRepository(connection)
+        self.audit_anchor = AuditAnchorRepository(connection)
         return self
 
     async def _limit_to_deadline(self, connection: AsyncConnection) -> None:
@@ -100,6 +109,7 @@ class UnitOfWork:
 
     async def commit(self) -> None:
         assert self._connection is not None and not self._read_only, "a read unit cannot commit"
+        await self.audit_events.flush()
         await self._connection.commit()
 
     async def __aexit__(

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, delete, func, insert, select, update
+from sqlalchemy import ARRAY, ColumnElement, String, any_, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authtuna_grpc.domain.user import NewUser, User, identity_key
 from authtuna_grpc.storage import tables
+from authtuna_grpc.storage.bulk import insert_rows
 from authtuna_grpc.storage.rows import to_user
 
 _t = tables.user
@@ -27,27 +29,43 @@ class UserRepository:
     async def add(
         self, user_id: uuid.UUID, new: NewUser, password_hash: str | None, now: datetime
     ) -> User:
-        values = {
-            "id": user_id,
-            "email": new.email,
-            "email_key": identity_key(new.email),
-            "username": new.username,
-            "username_key": identity_key(new.username),
-            "password_hash": password_hash,
-            "is_active": True,
-            "email_verified": new.email_verified,
-            "is_service_account": new.is_service_account,
-            "attributes": new.attributes,
-            "created_at": now,
-            "updated_at": now,
-            "last_login_at": None,
-            "suspended_at": None,
-            "suspension_reason": None,
-            "version": 1,
-        }
-        await self._connection.execute(insert(_t).values(**values))
+        await self._connection.execute(insert(_t).values(**_new_row(user_id, new, password_hash, now, now)))
         row = (await self._connection.execute(select(_t).where(_t.c.id == user_id))).one()
         return to_user(row)
+
+    async def add_many(self, users: list[NewUserRow], now: datetime) -> None:
+        """Insert many users at once (a bulk import), without reading them back."""
+        await insert_rows(
+            self._connection, _t, [_new_row(u.id, u.registration, u.password_hash, u.created_at, now) for u in users]
+        )
+
+    async def taken(self, emails: list[str], usernames: list[str]) -> tuple[set[str], set[str]]:
+        """Which of these emails and usernames (as identity keys) are registered."""
+        email_in: ColumnElement[bool] = _t.c.email_key.in_(emails)
+        username_in: ColumnElement[bool] = _t.c.username_key.in_(usernames)
+        if self._connection.dialect.name == "postgresql":
+            # A bulk import asks this for 1000 keys at a time while the table grows from
+            # nothing: one array parameter rather than 1000 (compiled once), and a plan
+            # made each time in this transaction, since a cached generic plan made while
+            # the table was small would scan it whole.
+            await self._connection.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+            email_in = _t.c.email_key == any_(bindparam("emails", emails, type_=ARRAY(String())))
+            username_in = _t.c.username_key == any_(bindparam("usernames", usernames, type_=ARRAY(String())))
+        emails_taken = await self._connection.execute(select(_t.c.email_key).where(email_in))
+        usernames_taken = await self._connection.execute(select(_t.c.username_key).where(username_in))
+        return set(emails_taken.scalars().all()), set(usernames_taken.scalars().all())
+
+    async def lock_for_change(self, user_id: uuid.UUID) -> bool:
+        """Whether the user exists; its row is locked until the transaction ends, so
+        changes made under this lock (consent records) are serialised per user and the
+        user cannot be deleted meanwhile. Call it first in the transaction: on SQLite,
+        reads before a transaction's first write take no lock, so the lock is a write
+        that changes nothing (it takes the database's write lock)."""
+        if self._connection.dialect.name == "sqlite":
+            statement = update(_t).where(_t.c.id == user_id).values(version=_t.c.version)
+            return bool((await self._connection.execute(statement)).rowcount == 1)
+        query = select(_t.c.id).where(_t.c.id == user_id).with_for_update(key_share=True)
+        return (await self._connection.execute(query)).first() is not None
 
     async def by_id(self, user_id: uuid.UUID) -> User | None:
         return await self._lookup(_BY_ID, user_id)
@@ -154,3 +172,36 @@ class UserRepository:
         statement = statement.values(version=_t.c.version + 1, updated_at=now, **values)
         result = await self._connection.execute(statement)
         return bool(result.rowcount == 1)
+
+
+@dataclass(frozen=True)
+class NewUserRow:
+    """One user of a bulk insert."""
+
+    id: uuid.UUID
+    registration: NewUser
+    password_hash: str | None
+    created_at: datetime
+
+
+def _new_row(
+    user_id: uuid.UUID, new: NewUser, password_hash: str | None, created_at: datetime, now: datetime
+) -> dict[str, Any]:
+    return {
+        "id": user_id,
+        "email": new.email,
+        "email_key": identity_key(new.email),
+        "username": new.username,
+        "username_key": identity_key(new.username),
+        "password_hash": password_hash,
+        "is_active": True,
+        "email_verified": new.email_verified,
+        "is_service_account": new.is_service_account,
+        "attributes": new.attributes,
+        "created_at": created_at,
+        "updated_at": now,
+        "last_login_at": None,
+        "suspended_at": None,
+        "suspension_reason": None,
+        "version": 1,
+    }

@@ -23,6 +23,8 @@ import grpc
 import pyotp
 import pytest
 from authtuna_api.user.v1 import api_token_service_pb2 as tokens_pb
+from authtuna_api.user.v1 import compliance_pb2
+from authtuna_api.user.v1 import compliance_service_pb2 as compliance_pb
 from authtuna_api.user.v1 import role_service_pb2 as roles_pb
 from authtuna_api.user.v1 import session_service_pb2 as sessions_pb
 from authtuna_api.user.v1 import user_pb2
@@ -31,6 +33,7 @@ from google.protobuf import descriptor_pool, field_mask_pb2, message, message_fa
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from authtuna_grpc.domain.caller import system_caller
+from authtuna_grpc.domain.consents import Consent
 from authtuna_grpc.domain.roles import NewRole
 from authtuna_grpc.domain.two_factor import (
     new_challenge_token,
@@ -169,6 +172,15 @@ class Scene:
             )
             await uow.commit()
         return token, code
+    async def consent(self) -> str:
+        """A fresh purpose the target user's consent is in force for."""
+        purpose = self.unique("matrix-purpose")
+        async with self.units() as uow:
+            await uow.consents.add(
+                Consent(new_id(), self.target_id, purpose, "v1", utc_now(), None, None)
+            )
+            await uow.commit()
+        return purpose
 
     async def token(self) -> uuid.UUID:
         token_id = new_id()
@@ -327,6 +339,36 @@ async def _revoke_api_token(scene: Scene) -> message.Message:
     return tokens_pb.RevokeApiTokenRequest(id=str(await scene.token()))
 
 
+async def _export_user_data(scene: Scene) -> message.Message:
+    return compliance_pb.ExportUserDataRequest(user_id=str(scene.target_id))
+
+
+async def _grant_consent(scene: Scene) -> message.Message:
+    return compliance_pb.GrantConsentRequest(
+        user_id=str(scene.target_id), purpose=scene.unique("granted"), version="v1"
+    )
+
+
+async def _withdraw_consent(scene: Scene) -> message.Message:
+    return compliance_pb.WithdrawConsentRequest(user_id=str(scene.target_id), purpose=await scene.consent())
+
+
+async def _list_consents(scene: Scene) -> message.Message:
+    return compliance_pb.ListConsentsRequest(user_id=str(scene.target_id))
+
+
+async def _verify_audit_log(scene: Scene) -> message.Message:
+    return compliance_pb.VerifyAuditLogRequest()
+
+
+async def _import_users(scene: Scene) -> message.Message:
+    """One request of the import stream (the matrix sends it as a stream of one)."""
+    name = scene.unique("imported")
+    return compliance_pb.ImportUsersRequest(
+        users=[compliance_pb2.ImportedUser(email=f"{name}@example.com", username=name)]
+    )
+
+
 # fmt: off
 MATRIX = [
     #                                                      anonymous        Member  UserManager  Auditor  Admin
@@ -361,6 +403,12 @@ MATRIX = [
     Row("ApiTokenService/CreateApiToken",      _create_api_token,      (UNAUTHENTICATED, DENIED, DENIED, DENIED, OK)),
     Row("ApiTokenService/ListApiTokens",       _list_api_tokens,       (UNAUTHENTICATED, DENIED, DENIED, DENIED, OK)),
     Row("ApiTokenService/RevokeApiToken",      _revoke_api_token,      (UNAUTHENTICATED, DENIED, DENIED, DENIED, OK)),
+    Row("ComplianceService/ExportUserData",    _export_user_data,      (UNAUTHENTICATED, DENIED, DENIED, DENIED, OK)),
+    Row("ComplianceService/GrantConsent",      _grant_consent,         (UNAUTHENTICATED, DENIED, OK,     DENIED, OK)),
+    Row("ComplianceService/WithdrawConsent",   _withdraw_consent,      (UNAUTHENTICATED, DENIED, OK,     DENIED, OK)),
+    Row("ComplianceService/ListConsents",      _list_consents,         (UNAUTHENTICATED, DENIED, OK,     OK,     OK)),
+    Row("ComplianceService/VerifyAuditLog",    _verify_audit_log,      (UNAUTHENTICATED, DENIED, DENIED, OK,     OK)),
+    Row("ComplianceService/ImportUsers",       _import_users,          (UNAUTHENTICATED, DENIED, DENIED, DENIED, OK)),
 ]
 # fmt: on
 
@@ -376,16 +424,20 @@ async def _status_of(channel: grpc.aio.Channel, rpc: str, request: message.Messa
     method = descriptor_pool.Default().FindMethodByName(f"{PACKAGE}.{rpc.replace('/', '.')}")
     response_type = message_factory.GetMessageClass(method.output_type)
     path = f"/{PACKAGE}.{rpc}"
+    serialize, deserialize = type(request).SerializeToString, response_type.FromString
     try:
-        if method.client_streaming:
-            raise NotImplementedError(f"{rpc}: teach the matrix to call client-streaming RPCs")
-        if method.server_streaming:
-            call = channel.unary_stream(path, type(request).SerializeToString, response_type.FromString)
+        if method.client_streaming and method.server_streaming:
+            call = channel.stream_stream(path, serialize, deserialize)
+            async for _ in call(iter([request]), metadata=metadata):
+                pass
+        elif method.client_streaming:
+            await channel.stream_unary(path, serialize, deserialize)(iter([request]), metadata=metadata)
+        elif method.server_streaming:
+            call = channel.unary_stream(path, serialize, deserialize)
             async for _ in call(request, metadata=metadata):
                 pass
         else:
-            multicallable = channel.unary_unary(path, type(request).SerializeToString, response_type.FromString)
-            await multicallable(request, metadata=metadata)
+            await channel.unary_unary(path, serialize, deserialize)(request, metadata=metadata)
     except grpc.aio.AioRpcError as error:
         details = rich_error(error)
         if error.code() == DENIED:

@@ -64,3 +64,14 @@ async def test_role_and_token_services_report_health_and_are_listed(channel) -> 
     response = await call.read()
     await call.done_writing()
     assert set(services) <= {s.name for s in response.list_services_response.service}
+
+
+async def test_compliance_service_reports_health_and_is_listed(channel) -> None:
+    service = "authtuna_api.user.v1.ComplianceService"
+    response = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=service))
+    assert response.status == health_pb2.HealthCheckResponse.SERVING
+    call = reflection_pb2_grpc.ServerReflectionStub(channel).ServerReflectionInfo()
+    await call.write(reflection_pb2.ServerReflectionRequest(list_services=""))
+    response = await call.read()
+    await call.done_writing()
+    assert service in {s.name for s in response.list_services_response.service}

@@ -1,8 +1,8 @@
 """Each lifecycle change is one transaction: a failure at its last step changes nothing.
 
-The failure is injected by a unit of work whose audit repository writes its row and
-then raises, so every other statement of the change has already run on the real
-database when it fails.
+The failure is injected by a unit of work whose audit repository writes its rows (on the
+hash chain, right before COMMIT) and then raises, so every statement of the change has
+already run on the real database when it fails.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from authtuna_grpc.domain.audit import AuditEvent
 from authtuna_grpc.domain.caller import Caller
 from authtuna_grpc.domain.user_updates import user_update
 from authtuna_grpc.services.clock import new_id, utc_now
@@ -35,6 +34,7 @@ CHECKED_TABLES = (
     tables.role_assignment,
     tables.deleted_user,
     tables.audit_event,
+    tables.audit_chain_head,
 )
 
 
@@ -43,9 +43,9 @@ class InjectedFailure(Exception):
 
 
 class FailingAuditEvents(AuditEventRepository):
-    async def append(self, event: AuditEvent) -> None:
-        await super().append(event)
-        raise InjectedFailure(event.event_type.value)
+    async def flush(self) -> None:
+        await super().flush()
+        raise InjectedFailure("after writing the audit events")
 
 
 class FailingUnitOfWork(UnitOfWork):

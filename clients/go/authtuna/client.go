@@ -25,10 +25,11 @@ const DefaultTimeout = 10 * time.Second
 // ReadMethods are the idempotent RPCs retried with backoff while the server is
 // UNAVAILABLE. Add every new read RPC here; never a write.
 var ReadMethods = map[string][]string{
-	userv1.UserService_ServiceDesc.ServiceName:     {"GetUser", "ListUsers", "GetDeletedUser"},
-	userv1.RoleService_ServiceDesc.ServiceName:     {"ListRoles", "ListRoleAssignments"},
-	userv1.ApiTokenService_ServiceDesc.ServiceName: {"ListApiTokens"},
-	userv1.SessionService_ServiceDesc.ServiceName:  {"ListSessions", "GetSecondFactor"},
+	userv1.UserService_ServiceDesc.ServiceName:       {"GetUser", "ListUsers", "GetDeletedUser"},
+	userv1.RoleService_ServiceDesc.ServiceName:       {"ListRoles", "ListRoleAssignments"},
+	userv1.ApiTokenService_ServiceDesc.ServiceName:   {"ListApiTokens"},
+	userv1.SessionService_ServiceDesc.ServiceName:    {"ListSessions", "GetSecondFactor"},
+	userv1.ComplianceService_ServiceDesc.ServiceName: {"ListConsents"},
 }
 
 // Client is a connection to authtuna-grpc. The generated service clients are
@@ -39,6 +40,7 @@ type Client struct {
 	userv1.RoleServiceClient
 	userv1.ApiTokenServiceClient
 	userv1.SessionServiceClient
+	userv1.ComplianceServiceClient
 
 	conn *grpc.ClientConn
 }
@@ -61,11 +63,12 @@ func Dial(ctx context.Context, addr string, opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	return &Client{
-		UserServiceClient:     userv1.NewUserServiceClient(conn),
-		RoleServiceClient:     userv1.NewRoleServiceClient(conn),
-		ApiTokenServiceClient: userv1.NewApiTokenServiceClient(conn),
-		SessionServiceClient:  userv1.NewSessionServiceClient(conn),
-		conn:                  conn,
+		UserServiceClient:       userv1.NewUserServiceClient(conn),
+		RoleServiceClient:       userv1.NewRoleServiceClient(conn),
+		ApiTokenServiceClient:   userv1.NewApiTokenServiceClient(conn),
+		SessionServiceClient:    userv1.NewSessionServiceClient(conn),
+		ComplianceServiceClient: userv1.NewComplianceServiceClient(conn),
+		conn:                    conn,
 	}, nil
 }
 

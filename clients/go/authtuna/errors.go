@@ -50,6 +50,8 @@ const (
 	ReasonMfaNotEnrolled              = "MFA_NOT_ENROLLED"
 	ReasonInvalidChallenge            = "INVALID_CHALLENGE"
 	ReasonInvalidSecondFactor         = "INVALID_SECOND_FACTOR"
+	ReasonConsentAlreadyGranted       = "CONSENT_ALREADY_GRANTED"
+	ReasonConsentNotGranted           = "CONSENT_NOT_GRANTED"
 	ReasonDatabaseUnavailable         = "DATABASE_UNAVAILABLE"
 )
 

@@ -8,13 +8,19 @@ import grpc
 
 from authtuna_api.client import channels
 from authtuna_api.client.access import AsyncApiTokenMethods, AsyncRoleMethods
+from authtuna_api.client.compliance import AsyncComplianceMethods
 from authtuna_api.client.sessions import AsyncSessionMethods
 from authtuna_api.client.two_factor import AsyncTwoFactorMethods
 from authtuna_api.client.users import AsyncUserMethods
 
 
 class AsyncAuthTunaClient(
-    AsyncUserMethods, AsyncRoleMethods, AsyncApiTokenMethods, AsyncSessionMethods, AsyncTwoFactorMethods
+    AsyncUserMethods,
+    AsyncRoleMethods,
+    AsyncApiTokenMethods,
+    AsyncSessionMethods,
+    AsyncTwoFactorMethods,
+    AsyncComplianceMethods,
 ):
     """The asyncio twin of `AuthTunaClient`: the same methods, awaited.
 

@@ -16,6 +16,7 @@ from authtuna_api.client.streams import aflatten, flatten
 from authtuna_api.client.timeouts import Timeout, resolve
 from authtuna_api.user.v1 import (
     api_token_service_pb2_grpc,
+    compliance_service_pb2_grpc,
     role_service_pb2_grpc,
     session_service_pb2_grpc,
     user_service_pb2_grpc,
@@ -38,6 +39,7 @@ class _Stubs:
         self.roles = role_service_pb2_grpc.RoleServiceStub(channel)  # type: ignore[no-untyped-call]
         self.api_tokens = api_token_service_pb2_grpc.ApiTokenServiceStub(channel)  # type: ignore[no-untyped-call]
         self.sessions = session_service_pb2_grpc.SessionServiceStub(channel)  # type: ignore[no-untyped-call]
+        self.compliance = compliance_service_pb2_grpc.ComplianceServiceStub(channel)  # type: ignore[no-untyped-call]
 
 
 class SyncCalls(_Stubs):

@@ -21,6 +21,7 @@ READ_METHODS: dict[str, tuple[str, ...]] = {
     "authtuna_api.user.v1.RoleService": ("ListRoles", "ListRoleAssignments"),
     "authtuna_api.user.v1.ApiTokenService": ("ListApiTokens",),
     "authtuna_api.user.v1.SessionService": ("ListSessions", "GetSecondFactor"),
+    "authtuna_api.user.v1.ComplianceService": ("ListConsents",),
 }
 
 RETRY_POLICY: dict[str, Any] = {

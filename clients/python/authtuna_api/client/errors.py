@@ -201,6 +201,14 @@ class DatabaseUnavailable(Unavailable):
     """The server cannot reach its database right now; retry after the RetryInfo delay."""
 
 
+class ConsentAlreadyGranted(AlreadyExists):
+    """That version of consent for the purpose is already in force."""
+
+
+class ConsentNotGranted(FailedPrecondition):
+    """No consent for the purpose is in force."""
+
+
 class MfaNotConfigured(FailedPrecondition):
     """The server has no key to protect second-factor secrets."""
 
@@ -278,6 +286,8 @@ BY_REASON: dict[str, type[AuthTunaError]] = {
     "MFA_NOT_ENROLLED": MfaNotEnrolled,
     "INVALID_CHALLENGE": InvalidChallenge,
     "INVALID_SECOND_FACTOR": InvalidSecondFactor,
+    "CONSENT_ALREADY_GRANTED": ConsentAlreadyGranted,
+    "CONSENT_NOT_GRANTED": ConsentNotGranted,
     "DATABASE_UNAVAILABLE": DatabaseUnavailable,
 }
 

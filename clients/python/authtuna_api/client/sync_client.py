@@ -8,12 +8,15 @@ import grpc
 
 from authtuna_api.client import channels
 from authtuna_api.client.access import ApiTokenMethods, RoleMethods
+from authtuna_api.client.compliance import ComplianceMethods
 from authtuna_api.client.sessions import SessionMethods
 from authtuna_api.client.two_factor import TwoFactorMethods
 from authtuna_api.client.users import UserMethods
 
 
-class AuthTunaClient(UserMethods, RoleMethods, ApiTokenMethods, SessionMethods, TwoFactorMethods):
+class AuthTunaClient(
+    UserMethods, RoleMethods, ApiTokenMethods, SessionMethods, TwoFactorMethods, ComplianceMethods
+):
     """A blocking client for authtuna-grpc: a method per RPC, named in snake case.
 
         with AuthTunaClient("localhost:50051", token) as client:
