@@ -100,7 +100,7 @@ def _parser() -> argparse.ArgumentParser:
         _add_setting_flags(command)
     credential_commands.add_parsers(commands)
     mfa_commands.add_parser(commands)
-    purge_command.add_parser(commands)
+    _add_setting_flags(purge_command.add_parser(commands))
     return parser
 
 

@@ -21,12 +21,15 @@ from authtuna_grpc.storage.unit_of_work import UnitOfWorkFactory
 COMMAND = "purge"
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
+    """The `purge` parser; the caller adds the settings flags."""
     purge = commands.add_parser(
         COMMAND, help="remove audit events and archived users past their retention"
     )
     purge.add_argument("--dry-run", action="store_true", help="only count what would be removed")
-    purge.add_argument("--database-url", help="overrides AUTHTUNA_DATABASE_URL")
+    return purge
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:

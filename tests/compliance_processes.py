@@ -29,6 +29,8 @@ def free_port() -> int:
 def serve_process(database_url: str, port: int, **settings: str) -> subprocess.Popen[str]:
     """Start a server on `port` with cheap argon2; `settings` are more AUTHTUNA_ values."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHTUNA_")}
+    if "AUTHTUNA_DB_PGBOUNCER" in os.environ:  # keep the run's PgBouncer mode
+        env["AUTHTUNA_DB_PGBOUNCER"] = os.environ["AUTHTUNA_DB_PGBOUNCER"]
     path = [str(ROOT), str(ROOT / "clients" / "python"), env.get("PYTHONPATH", "")]
     env.update(
         PYTHONPATH=os.pathsep.join(p for p in path if p),

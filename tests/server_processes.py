@@ -74,6 +74,8 @@ def start_server_process(
     Its log (stderr) goes to `log_path`, never to a pipe that could fill up."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHTUNA_")}
+    if "AUTHTUNA_DB_PGBOUNCER" in os.environ:  # keep the run's PgBouncer mode
+        env["AUTHTUNA_DB_PGBOUNCER"] = os.environ["AUTHTUNA_DB_PGBOUNCER"]
     path = [str(ROOT), str(ROOT / "clients" / "python"), env.get("PYTHONPATH", "")]
     env["PYTHONPATH"] = os.pathsep.join(p for p in path if p)
     values = {

@@ -100,17 +100,29 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream is not None:
-            rpc = _rpc(details.method, "server_stream")
-            if inspect.isasyncgenfunction(handler.unary_stream):
-                wrapped = self._stream(rpc, handler.unary_stream)
-            else:  # a coroutine writing with context.write (the health service's Watch)
-                wrapped = self._unary(rpc, handler.unary_stream)
             return grpc.unary_stream_rpc_method_handler(
-                wrapped,
+                self._streaming(_rpc(details.method, "server_stream"), handler.unary_stream),
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
-        return handler
+        # Client and bidirectional streams: the wrappers hand the request stream on as is.
+        if handler.stream_unary is not None:
+            return grpc.stream_unary_rpc_method_handler(
+                self._unary(_rpc(details.method, "client_stream"), handler.stream_unary),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return grpc.stream_stream_rpc_method_handler(
+            self._streaming(_rpc(details.method, "bidi_stream"), handler.stream_stream),
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+    def _streaming(self, rpc: _Rpc, behavior: Callable[..., Any]) -> Callable[..., Any]:
+        if inspect.isasyncgenfunction(behavior):
+            return self._stream(rpc, behavior)
+        # A coroutine writing with context.write (the health service's Watch).
+        return self._unary(rpc, behavior)
 
     def _unary(self, rpc: _Rpc, behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
         async def call(request: Any, context: Context) -> Any:

@@ -186,3 +186,21 @@ async def test_a_request_larger_than_the_message_limit_is_resource_exhausted(set
         small = pb.CreateUserRequest(email="small@example.com", username="small")
         assert (await users.CreateUser(small, metadata=callers.admin)).user.username == "small"
 
+
+
+async def test_client_and_bidirectional_streams_are_counted_by_their_kind(settings: Settings) -> None:
+    from authtuna_api.user.v1 import compliance_pb2, compliance_service_pb2, compliance_service_pb2_grpc
+
+    async with serving(settings, metrics_listen="127.0.0.1:0") as (running, channel):
+        assert running.metrics_endpoint is not None
+        callers = await make_callers(UnitOfWorkFactory(running.engine))
+        compliance = compliance_service_pb2_grpc.ComplianceServiceStub(channel)
+        request = compliance_service_pb2.ImportUsersRequest(
+            users=[compliance_pb2.ImportedUser(email="s@example.com", username="streamed")]
+        )
+        async for _ in compliance.ImportUsers(iter([request]), metadata=callers.admin):
+            pass
+        samples = await asyncio.to_thread(_scrape, running.metrics_endpoint.port)
+    imports = _rpc("ImportUsers", "authtuna_api.user.v1.ComplianceService", "bidi_stream")
+    assert _sample(samples, "grpc_server_handled_total", **imports, grpc_code="OK") == 1
+    assert _sample(samples, "grpc_server_in_flight", **imports) == 0

@@ -29,6 +29,8 @@ LONG_AGO = timedelta(days=500)
 
 def purge(database_url: str, *flags: str, **settings: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHTUNA_")}
+    if "AUTHTUNA_DB_PGBOUNCER" in os.environ:  # keep the run's PgBouncer mode
+        env["AUTHTUNA_DB_PGBOUNCER"] = os.environ["AUTHTUNA_DB_PGBOUNCER"]
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "clients" / "python")])
     env.update({f"AUTHTUNA_{name.upper()}": value for name, value in settings.items()})
     return subprocess.run(

@@ -93,6 +93,8 @@ class _SyncCallDetails(_CallDetails, grpc.ClientCallDetails):  # type: ignore[mi
 class BearerInterceptor(
     grpc.UnaryUnaryClientInterceptor,  # type: ignore[misc]
     grpc.UnaryStreamClientInterceptor,  # type: ignore[misc]
+    grpc.StreamUnaryClientInterceptor,  # type: ignore[misc]
+    grpc.StreamStreamClientInterceptor,  # type: ignore[misc]
 ):
     """Adds `authorization: Bearer <token>` to every call of a (plaintext) sync channel."""
 
@@ -114,6 +116,12 @@ class BearerInterceptor(
 
     def intercept_unary_stream(self, continuation: Callable[..., Any], details: Any, request: Any) -> Any:
         return continuation(self._details(details), request)
+
+    def intercept_stream_unary(self, continuation: Callable[..., Any], details: Any, requests: Any) -> Any:
+        return continuation(self._details(details), requests)
+
+    def intercept_stream_stream(self, continuation: Callable[..., Any], details: Any, requests: Any) -> Any:
+        return continuation(self._details(details), requests)
 
 
 class _AsyncBearer:
@@ -139,6 +147,20 @@ class AsyncStreamBearer(_AsyncBearer, grpc.aio.UnaryStreamClientInterceptor):  #
         return await continuation(self._details(details), request)
 
 
+class AsyncClientStreamBearer(_AsyncBearer, grpc.aio.StreamUnaryClientInterceptor):  # type: ignore[misc]
+    async def intercept_stream_unary(
+        self, continuation: Callable[..., Any], details: Any, requests: Any
+    ) -> Any:
+        return await continuation(self._details(details), requests)
+
+
+class AsyncBidiBearer(_AsyncBearer, grpc.aio.StreamStreamClientInterceptor):  # type: ignore[misc]
+    async def intercept_stream_stream(
+        self, continuation: Callable[..., Any], details: Any, requests: Any
+    ) -> Any:
+        return await continuation(self._details(details), requests)
+
+
 def sync_channel(
     address: str, token: str | None, tls: TlsConfig | None, options: ChannelOptions
 ) -> grpc.Channel:
@@ -153,5 +175,14 @@ def async_channel(
 ) -> grpc.aio.Channel:
     if tls is not None:
         return grpc.aio.secure_channel(address, tls.channel_credentials(token), options=channel_options(options))
-    interceptors = [] if token is None else [AsyncUnaryBearer(token), AsyncStreamBearer(token)]
+    interceptors = (
+        []
+        if token is None
+        else [
+            AsyncUnaryBearer(token),
+            AsyncStreamBearer(token),
+            AsyncClientStreamBearer(token),
+            AsyncBidiBearer(token),
+        ]
+    )
     return grpc.aio.insecure_channel(address, options=channel_options(options), interceptors=interceptors)
