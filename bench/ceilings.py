@@ -17,14 +17,19 @@ from bench.machine import cpu_seconds
 from bench.ports import free_port
 
 CONCURRENCY = (1, 16, 64)
+ROOT = Path(__file__).resolve().parent.parent
+LAUNCH = ROOT / "bench" / "launch.py"
 HEALTH_CHECK = "grpc.health.v1.Health/Check"
 
 
-def echo(seconds: float) -> dict[int, tuple[LoadResult, float]]:
+def echo(
+    seconds: float, *, loop: str = "asyncio", concurrency: tuple[int, ...] = CONCURRENCY
+) -> dict[int, tuple[LoadResult, float]]:
     """Echo QPS per concurrency, with the server's CPU microseconds per call."""
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("echo_server.py")), f"127.0.0.1:{port}"],
+        [sys.executable, str(LAUNCH), loop, "bench.echo_server", f"127.0.0.1:{port}"],
+        cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -33,11 +38,11 @@ def echo(seconds: float) -> dict[int, tuple[LoadResult, float]]:
         address = f"127.0.0.1:{port}"
         run_ghz(address, HEALTH_CHECK, concurrency=8, seconds=1)  # warm-up
         results = {}
-        for concurrency in CONCURRENCY:
+        for level in concurrency:
             before = cpu_seconds([server.pid])
-            load = run_ghz(address, HEALTH_CHECK, concurrency=concurrency, seconds=seconds)
+            load = run_ghz(address, HEALTH_CHECK, concurrency=level, seconds=seconds)
             used = cpu_seconds([server.pid]) - before
-            results[concurrency] = (load, used / max(load.calls, 1) * 1e6)
+            results[level] = (load, used / max(load.calls, 1) * 1e6)
         return results
     finally:
         server.terminate()

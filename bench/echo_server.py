@@ -25,4 +25,5 @@ async def main(listen: str) -> None:
 
 
 if __name__ == "__main__":
+    # Started through bench/launch.py, which picks the event loop first.
     asyncio.run(main(sys.argv[1]))

@@ -9,6 +9,7 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import asyncpg
 import grpc
@@ -55,11 +56,16 @@ def _fresh_database(base_url: str) -> str:
     return make_url(base_url).set(database=name).render_as_string(hide_password=False)
 
 
+LAUNCH = Path(__file__).with_name("launch.py")
+
+
 class Server:
-    def __init__(self, database_url: str, workers: int) -> None:
+    def __init__(self, database_url: str, workers: int, loop: str = "asyncio") -> None:
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
-        command = [sys.executable, "-m", "authtuna_grpc", "serve", "--listen", self.address]
+        command = [
+            sys.executable, str(LAUNCH), loop, "authtuna_grpc", "serve", "--listen", self.address
+        ]
         if workers > 1:
             command += ["--workers", str(workers)]
         env = {
@@ -114,8 +120,11 @@ def _create_data(tag: str) -> dict[str, object]:
     }
 
 
-def measure(base_url: str, *, workers: int, seconds: float) -> ServiceResults:
-    server = Server(_fresh_database(base_url), workers)
+def measure(
+    base_url: str, *, workers: int, seconds: float, loop: str = "asyncio", quick: bool = False
+) -> ServiceResults:
+    """Everything, or with `quick` only GetUser at each concurrency."""
+    server = Server(_fresh_database(base_url), workers, loop)
     results = ServiceResults()
     try:
         user_id = _create_target(server.address)
@@ -129,6 +138,8 @@ def measure(base_url: str, *, workers: int, seconds: float) -> ServiceResults:
             )
             used = server.cpu() - before
             results.get_user[concurrency] = (load, used / max(load.calls, 1) * 1e6)
+        if quick:
+            return results
         results.create_user = run_ghz(
             server.address, f"{SERVICE}/CreateUser", data=_create_data(f"c{workers}"),
             token=TOKEN, concurrency=16, seconds=seconds, connections=workers * 2,
