@@ -30,6 +30,12 @@ class Settings(BaseSettings):
         default=0, ge=0, le=64, description="Threads hashing passwords; 0 means one per core."
     )
     db_pool_size: int = Field(default=10, ge=1, le=200, description="PostgreSQL pool size.")
+    audit_watch_poll_seconds: float = Field(
+        default=0.25,
+        ge=0.01,
+        le=10,
+        description="How often WatchAuditEvents looks for newly committed events.",
+    )
     shutdown_grace_seconds: float = Field(
         default=10.0, ge=0, le=600, description="How long in-flight calls may finish on SIGTERM."
     )

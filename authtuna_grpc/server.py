@@ -19,12 +19,17 @@ from authtuna_grpc.api.user_servicer import UserServicer
 from authtuna_grpc.config import Settings
 from authtuna_grpc.services import clock as clocks
 from authtuna_grpc.services.api_tokens import Authenticator
+from authtuna_grpc.services.audit_log import AuditLog
+from authtuna_grpc.services.audit_watch import AuditWatcher
 from authtuna_grpc.services.bootstrap import bootstrap_admin
 from authtuna_grpc.services.passwords import PasswordHasher
 from authtuna_grpc.services.user_manager import UserManager
+from authtuna_grpc.services.user_search import UserSearcher
 from authtuna_grpc.storage import migrations
+from authtuna_grpc.storage.audit_reader import AuditEventReader
 from authtuna_grpc.storage.database import create_engine
 from authtuna_grpc.storage.unit_of_work import UnitOfWorkFactory
+from authtuna_grpc.storage.user_search import UserSearchReader
 
 log = logging.getLogger("authtuna_grpc")
 
@@ -76,9 +81,14 @@ async def start_server(
 
     hasher = PasswordHasher(settings.argon2, workers=settings.hash_workers or None)
     server = grpc.aio.server(interceptors=[EdgeInterceptor(Authenticator(units, clock, new_id))])
-    user_service_pb2_grpc.add_UserServiceServicer_to_server(  # type: ignore[no-untyped-call]
-        UserServicer(UserManager(units, hasher, clock, new_id)), server
+    audit_reader = AuditEventReader(engine)
+    servicer = UserServicer(
+        UserManager(units, hasher, clock, new_id),
+        searcher=UserSearcher(UserSearchReader(engine)),
+        audit_log=AuditLog(audit_reader),
+        audit_watcher=AuditWatcher(audit_reader, clock, settings.audit_watch_poll_seconds),
     )
+    user_service_pb2_grpc.add_UserServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(

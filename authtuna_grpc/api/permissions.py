@@ -17,6 +17,10 @@ REQUIRED_PERMISSION: dict[str, Permission] = {
     f"{USER_SERVICE}/CreateUser": Permission.USERS_CREATE,
     f"{USER_SERVICE}/GetUser": Permission.USERS_READ,
     f"{USER_SERVICE}/ListUsers": Permission.USERS_READ,
+    f"{USER_SERVICE}/SearchUsers": Permission.USERS_READ,
+    f"{USER_SERVICE}/BasicSearchUsers": Permission.USERS_READ_BASIC,
+    f"{USER_SERVICE}/ListAuditEvents": Permission.AUDIT_READ,
+    f"{USER_SERVICE}/WatchAuditEvents": Permission.AUDIT_READ,
 }
 
 

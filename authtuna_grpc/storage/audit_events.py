@@ -6,6 +6,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authtuna_grpc.domain.audit import AuditEvent
+from authtuna_grpc.domain.network import address_key
 from authtuna_grpc.storage import tables
 
 
@@ -20,6 +21,7 @@ class AuditEventRepository:
                 user_id=event.user_id,
                 actor_id=event.actor_id,
                 ip_address=event.ip_address,
+                ip_address_key=address_key(event.ip_address),
                 request_id=event.request_id,
                 occurred_at=event.occurred_at,
                 details=event.details,

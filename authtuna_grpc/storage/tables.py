@@ -52,6 +52,22 @@ user = Table(
     Column("version", Integer(), nullable=False),
 )
 
+# Substring search on PostgreSQL: trigram GIN indexes on the case-folded keys, which
+# serve `LIKE '%term%'`. SQLite has no such index type and scans; it gets none.
+Index(
+    "ix_user_email_key_trgm",
+    user.c.email_key,
+    postgresql_using="gin",
+    postgresql_ops={"email_key": "gin_trgm_ops"},
+).ddl_if(dialect="postgresql")
+Index(
+    "ix_user_username_key_trgm",
+    user.c.username_key,
+    postgresql_using="gin",
+    postgresql_ops={"username_key": "gin_trgm_ops"},
+).ddl_if(dialect="postgresql")
+POSTGRESQL_ONLY_INDEXES = frozenset({"ix_user_email_key_trgm", "ix_user_username_key_trgm"})
+
 role = Table(
     "role",
     metadata,
@@ -80,7 +96,8 @@ role_assignment = Table(
     Column("granted_by", Uuid(), nullable=True),
     Column("granted_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("user_id", "role_id", "scope"),
-    Index("ix_role_assignment_role_id_scope", "role_id", "scope"),
+    # Ends in user_id so a role+scope search reads its users in id order (keyset pages).
+    Index("ix_role_assignment_role_id_scope_user_id", "role_id", "scope", "user_id"),
 )
 
 api_token = Table(
@@ -104,6 +121,9 @@ audit_event = Table(
     Column("user_id", Uuid(), nullable=True),
     Column("actor_id", Uuid(), nullable=True),
     Column("ip_address", String(255), nullable=True),
+    # ip_address as a sortable key (domain/network.py), so an address or a CIDR filter
+    # is an index range on every database; NULL when ip_address is not an IP address.
+    Column("ip_address_key", String(32), nullable=True),
     Column("request_id", String(128), nullable=False),
     Column("occurred_at", DateTime(timezone=True), nullable=False),
     Column("details", JSON(), nullable=False),
@@ -111,4 +131,6 @@ audit_event = Table(
     Index("ix_audit_event_actor_id_id", "actor_id", "id"),
     Index("ix_audit_event_event_type_id", "event_type", "id"),
     Index("ix_audit_event_occurred_at", "occurred_at"),
+    Index("ix_audit_event_ip_address_key_id", "ip_address_key", "id"),
+    Index("ix_audit_event_event_type_occurred_at", "event_type", "occurred_at"),
 )
