@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -13,13 +15,16 @@ from sqlalchemy import (
     Select,
     Text,
     and_,
+    bindparam,
     cast,
     exists,
     extract,
+    literal_column,
     or_,
     select,
     true,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from authtuna_grpc.domain.search import BasicUser, UserFilter, UserRecord
@@ -99,15 +104,24 @@ def _conditions(f: UserFilter) -> list[ColumnElement[bool]]:
     return found
 
 
-def page_query(
-    columns: tuple[Any, ...], f: UserFilter, *, after: uuid.UUID | None, skip: int, limit: int
-) -> Select[Any]:
-    """Matching users in id order: after `after` (keyset), or skipping `skip` (OFFSET)."""
+def page_query(columns: tuple[Any, ...], f: UserFilter, *, keyset: bool, offset: bool) -> Select[Any]:
+    """Matching users in id order, `page_limit` of them: after the id `after_id` (keyset),
+    or skipping `page_skip` (OFFSET). The page bounds are parameters, so one compiled
+    statement serves every page of a stream."""
     conditions = _conditions(f)
-    if after is not None:
-        conditions.append(_u.c.id > after)
-    query = select(*columns).where(and_(true(), *conditions)).order_by(_u.c.id).limit(limit)
-    return query.offset(skip) if skip else query
+    if keyset:
+        conditions.append(_u.c.id > bindparam("after_id"))
+    query = (
+        select(*columns)
+        .where(and_(true(), *conditions))
+        .order_by(_u.c.id)
+        .limit(bindparam("page_limit"))
+    )
+    return query.offset(bindparam("page_skip")) if offset else query
+
+
+def page_bounds(after: uuid.UUID | None, skip: int, limit: int) -> dict[str, Any]:
+    return {"after_id": after, "page_skip": skip, "page_limit": limit}
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -115,7 +129,7 @@ _MICROSECOND = timedelta(microseconds=1)
 
 
 def _epoch_micros(column: Any) -> Any:
-    return (extract("epoch", column) * 1_000_000).cast(BigInteger)
+    return (extract("epoch", column) * literal_column("1000000")).cast(BigInteger)
 
 
 # On PostgreSQL the database renders ids, times and attributes in the UserRecord form,
@@ -162,14 +176,30 @@ def _record(row: Any) -> UserRecord:
     )
 
 
-async def _fetch_with_driver(connection: AsyncConnection, query: Select[Any]) -> list[UserRecord]:
-    """Run a Core query on the connection's own asyncpg connection, rows as they come."""
-    compiled = query.compile(dialect=connection.dialect)
-    params = [compiled.params[name] for name in compiled.positiontup or ()]
+@dataclass(frozen=True)
+class _Statement:
+    sql: str
+    names: tuple[str, ...]
+    params: dict[str, Any]
+
+    def arguments(self, bounds: dict[str, Any]) -> list[Any]:
+        return [bounds[name] if name in bounds else self.params[name] for name in self.names]
+
+
+@lru_cache(maxsize=256)
+def _postgresql_statement(dialect: Dialect, f: UserFilter, keyset: bool, offset: bool) -> _Statement:
+    """Compiling costs about as much as reading a page; each stream shape compiles once."""
+    query = page_query(_POSTGRESQL_RECORD_COLUMNS, f, keyset=keyset, offset=offset)
+    compiled = query.compile(dialect=dialect)
+    return _Statement(compiled.string, tuple(compiled.positiontup or ()), dict(compiled.params))
+
+
+async def _fetch_with_driver(connection: AsyncConnection, statement: _Statement, bounds: dict[str, Any]) -> list[UserRecord]:
+    """Run the statement on the connection's own asyncpg connection, rows as they come."""
     driver = (await connection.get_raw_connection()).driver_connection
     assert driver is not None
     # asyncpg Records unpack like tuples, which is all a UserRecord is used for.
-    rows: list[UserRecord] = await driver.fetch(compiled.string, *params)
+    rows: list[UserRecord] = await driver.fetch(statement.sql, *statement.arguments(bounds))
     return rows
 
 
@@ -180,18 +210,19 @@ class UserSearchReader:
     async def records(
         self, f: UserFilter, *, after: uuid.UUID | None, skip: int, limit: int
     ) -> list[UserRecord]:
+        keyset, offset, bounds = after is not None, skip > 0, page_bounds(after, skip, limit)
         async with read_transaction(self._engine) as connection:
             if connection.dialect.name == "postgresql":
-                query = page_query(_POSTGRESQL_RECORD_COLUMNS, f, after=after, skip=skip, limit=limit)
-                return await _fetch_with_driver(connection, query)
-            query = page_query(_USER_COLUMNS, f, after=after, skip=skip, limit=limit)
-            rows = (await connection.execute(query)).all()
+                statement = _postgresql_statement(connection.dialect, f, keyset, offset)
+                return await _fetch_with_driver(connection, statement, bounds)
+            query = page_query(_USER_COLUMNS, f, keyset=keyset, offset=offset)
+            rows = (await connection.execute(query, bounds)).all()
         return [_record(row) for row in rows]
 
     async def basic_users(
         self, f: UserFilter, *, after: uuid.UUID | None, skip: int, limit: int
     ) -> list[BasicUser]:
-        query = page_query((_u.c.id, _u.c.username), f, after=after, skip=skip, limit=limit)
+        query = page_query((_u.c.id, _u.c.username), f, keyset=after is not None, offset=skip > 0)
         async with read_transaction(self._engine) as connection:
-            rows = (await connection.execute(query)).all()
+            rows = (await connection.execute(query, page_bounds(after, skip, limit))).all()
         return [BasicUser(id=row.id, username=row.username) for row in rows]

@@ -1,0 +1,102 @@
+"""What only PostgreSQL can show: concurrent writers committing out of order, and the
+plans of prepared statements."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from authtuna_api.user.v1 import user_service_pb2 as pb
+from google.protobuf import duration_pb2
+from sqlalchemy import text
+
+from authtuna_grpc.domain.search import UserFilter
+from authtuna_grpc.storage.database import create_engine
+from authtuna_grpc.storage.user_search import UserSearchReader
+from tests.backends import selected_backends
+from tests.callers import Callers
+from tests.seeding import event
+from tests.streams import is_heartbeat, read_until
+
+
+@pytest.fixture(params=[b for b in selected_backends() if b == "postgresql"])
+async def database_url(request: pytest.FixtureRequest, databases) -> str:
+    return await databases[request.param].fresh()
+
+
+async def test_a_late_commit_below_the_newest_id_still_reaches_the_watch(users, units, callers: Callers) -> None:
+    call = users.WatchAuditEvents(
+        pb.WatchAuditEventsRequest(heartbeat_interval=duration_pb2.Duration(nanos=500_000_000)),
+        metadata=callers.admin,
+    )
+    await read_until(call, is_heartbeat)
+    async with units() as slow:
+        await slow.audit_events.append(event(details={"n": "slow"}))  # takes id N, commits last
+        async with units() as fast:
+            await fast.audit_events.append(event(details={"n": "fast"}))  # takes id N + 1
+            await fast.commit()
+        first = await read_until(call, lambda m: bool(m.events))
+        assert [e.details["n"] for m in first for e in m.events] == ["fast"]
+        assert first[-1].resume_after_id < first[-1].events[0].id, "N is still outstanding"
+        await slow.commit()
+    late = await read_until(call, lambda m: bool(m.events))
+    [slow_event] = [e for m in late for e in m.events]
+    assert slow_event.details["n"] == "slow"
+    assert slow_event.id == first[-1].events[0].id - 1
+    assert late[-1].resume_after_id >= slow_event.id + 1
+    call.cancel()
+
+
+SEED_USERS = """
+INSERT INTO "user" (id, email, email_key, username, username_key, password_hash, is_active,
+                    email_verified, is_service_account, attributes, created_at, updated_at, version)
+SELECT gen_random_uuid(), 'p' || md5(i::text) || '@example.com', 'p' || md5(i::text) || '@example.com',
+       'plan' || i, 'plan' || i, NULL, true, true, false, '{}', now(), now(), 1
+FROM generate_series(1, 50000) AS i
+"""
+
+
+async def test_identity_search_uses_the_trigram_index_on_every_execution(database_url: str) -> None:
+    """asyncpg prepares each statement; after five executions PostgreSQL may switch to a
+    generic plan that cannot see the pattern and ignores the trigram index. The search
+    forces custom plans: the tenth execution is still planned with the index."""
+    engine = create_engine(database_url, pool_size=1)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text(SEED_USERS))
+            await connection.execute(text('ANALYZE "user"'))
+        reader = UserSearchReader(engine)
+        for n in range(10):
+            term = _fragment(1000 + n)
+            found = await reader.records(UserFilter(identity=term), after=None, skip=0, limit=11)
+            assert f"plan{1000 + n}" in {record[2] for record in found}
+        async with engine.connect() as connection:
+            [(name, statement, generic, custom)] = (
+                await connection.execute(
+                    text(
+                        "SELECT name, statement, generic_plans, custom_plans FROM pg_prepared_statements "
+                        "WHERE statement LIKE '%ESCAPE%' AND statement NOT LIKE '%pg_prepared%'"
+                    )
+                )
+            ).all()
+            assert (generic, custom) == (0, 10)
+            pattern = f"'%{_fragment(1010)}%'"
+            arguments = f"{pattern}, {pattern}, 11"
+            await connection.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+            custom_plan = await _explain(connection, name, arguments)
+            await connection.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
+            generic_plan = await _explain(connection, name, arguments)
+        assert "ix_user_email_key_trgm" in custom_plan and "ix_user_username_key_trgm" in custom_plan
+        assert "trgm" not in generic_plan, "the trap this test guards against"
+    finally:
+        await engine.dispose()
+
+
+def _fragment(i: int) -> str:
+    """Part of user i's email that is (almost certainly) nobody else's."""
+    return hashlib.md5(str(i).encode()).hexdigest()[4:12]
+
+
+async def _explain(connection, name: str, arguments: str) -> str:
+    rows = (await connection.execute(text(f"EXPLAIN EXECUTE {name}({arguments})"))).scalars().all()
+    return "\n".join(rows)
