@@ -92,3 +92,29 @@ def event(
         occurred_at=occurred_at or datetime.now(UTC),
         details=details or {},
     )
+
+
+async def add_many_users(units: UnitOfWorkFactory, prefix: str, count: int) -> None:
+    """`count` plain users named <prefix><n>, inserted in one statement batch."""
+    now = utc_now()
+    rows = [
+        {
+            "id": new_id(),
+            "email": f"{prefix}{n}@example.com",
+            "email_key": f"{prefix}{n}@example.com".casefold(),
+            "username": f"{prefix}{n}",
+            "username_key": f"{prefix}{n}".casefold(),
+            "password_hash": None,
+            "is_active": True,
+            "email_verified": False,
+            "is_service_account": False,
+            "attributes": {"n": str(n)},
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+        }
+        for n in range(count)
+    ]
+    async with units() as uow:
+        await uow.users._connection.execute(tables.user.insert(), rows)
+        await uow.commit()
