@@ -28,6 +28,7 @@ from authtuna_grpc.services.user_search import UserSearcher
 from authtuna_grpc.storage import migrations
 from authtuna_grpc.storage.audit_reader import AuditEventReader
 from authtuna_grpc.storage.database import create_engine
+from authtuna_grpc.storage.reads import create_read_engine
 from authtuna_grpc.storage.unit_of_work import UnitOfWorkFactory
 from authtuna_grpc.storage.user_search import UserSearchReader
 
@@ -42,6 +43,7 @@ class RunningServer:
     port: int
     health: health.aio.HealthServicer
     engine: AsyncEngine
+    read_engine: AsyncEngine
     hasher: PasswordHasher
 
     async def stop(self, grace: float) -> None:
@@ -49,6 +51,7 @@ class RunningServer:
         await self.health.enter_graceful_shutdown()
         await self.server.stop(grace)
         self.hasher.close()
+        await self.read_engine.dispose()
         await self.engine.dispose()
 
 
@@ -81,10 +84,11 @@ async def start_server(
 
     hasher = PasswordHasher(settings.argon2, workers=settings.hash_workers or None)
     server = grpc.aio.server(interceptors=[EdgeInterceptor(Authenticator(units, clock, new_id))])
-    audit_reader = AuditEventReader(engine)
+    read_engine = create_read_engine(settings.database_url, pool_size=settings.db_pool_size)
+    audit_reader = AuditEventReader(read_engine)
     servicer = UserServicer(
         UserManager(units, hasher, clock, new_id),
-        searcher=UserSearcher(UserSearchReader(engine)),
+        searcher=UserSearcher(UserSearchReader(read_engine)),
         audit_log=AuditLog(audit_reader),
         audit_watcher=AuditWatcher(audit_reader, clock, settings.audit_watch_poll_seconds),
     )
@@ -100,7 +104,7 @@ async def start_server(
     await server.start()
     for service in ("", USER_SERVICE_NAME):
         await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
-    return RunningServer(server, port, health_servicer, engine, hasher)
+    return RunningServer(server, port, health_servicer, engine, read_engine, hasher)
 
 
 async def serve(settings: Settings) -> None:

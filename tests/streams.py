@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+from sqlalchemy import event
+
+from authtuna_grpc.server import RunningServer
 
 
 async def messages(call: Any) -> list[Any]:
@@ -19,8 +26,6 @@ async def usernames(call: Any) -> list[str]:
 
 async def read_until(call: Any, done: Any, timeout: float = 10.0) -> list[Any]:
     """Read messages from a live stream until `done(message)` holds."""
-    import asyncio
-
     import grpc
 
     seen = []
@@ -39,3 +44,29 @@ def is_heartbeat(message: Any) -> bool:
 
 def event_ids(found: list[Any]) -> list[int]:
     return [event.id for message in found for event in message.events]
+
+
+@contextmanager
+def checkouts(server: RunningServer) -> Iterator[list[int]]:
+    """Counts checkouts of the stream pool: one per page read."""
+    counter = [0]
+
+    def count(*_args: object) -> None:
+        counter[0] += 1
+
+    pool = server.read_engine.sync_engine.pool
+    event.listen(pool, "checkout", count)
+    try:
+        yield counter
+    finally:
+        event.remove(pool, "checkout", count)
+
+
+async def settled(counter: list[int], quiet: float = 0.4, timeout: float = 10.0) -> int:
+    """Wait until the server stops reading: no checkout for `quiet` seconds."""
+    async with asyncio.timeout(timeout):
+        while True:
+            before = counter[0]
+            await asyncio.sleep(quiet)
+            if counter[0] == before:
+                return before

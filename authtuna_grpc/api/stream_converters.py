@@ -22,7 +22,18 @@ from authtuna_grpc.domain.search import BasicUser, UserRecord
 # maps is split well below that.
 MAX_MESSAGE_BYTES = 2 * 1024 * 1024
 
-_loads = json.loads
+# The C scanner behind json.loads, without its wrapper: a third of the cost per user.
+_scan_json = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
+def _attributes(text: str) -> dict[str, str] | None:
+    if len(text) <= 2:  # "{}"
+        return None
+    try:
+        value: dict[str, str] = _scan_json(text, 0)[0]
+    except StopIteration:  # leading whitespace, which the scanner does not skip
+        value = json.loads(text)
+    return value
 
 
 def _timestamp(micros: int | None) -> dict[str, int] | None:
@@ -47,7 +58,7 @@ def _search_response(records: list[UserRecord], next_page_token: str) -> pb.Sear
             email_verified=email_verified,
             has_password=has_password,
             is_service_account=is_service_account,
-            attributes=_loads(attributes) if len(attributes) > 2 else None,
+            attributes=_attributes(attributes),
             created_at=_timestamp(created_at),
             updated_at=_timestamp(updated_at),
             last_login_at=_timestamp(last_login_at),

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from authtuna_grpc.domain.audit_query import AuditEventFilter, AuditOrder, RecordedAuditEvent
 from authtuna_grpc.storage import tables
-from authtuna_grpc.storage.reads import read_transaction
+from authtuna_grpc.storage.reads import page_connection
 from authtuna_grpc.storage.rows import aware_required
 
 _e = tables.audit_event
@@ -98,7 +98,7 @@ class AuditEventReader:
         upto_id: int | None = None,
     ) -> list[RecordedAuditEvent]:
         query = page_query(f, order=order, after_id=after_id, upto_id=upto_id, limit=limit)
-        async with read_transaction(self._engine) as connection:
+        async with page_connection(self._engine) as connection:
             rows = (await connection.execute(query)).all()
         return [_event(row) for row in rows]
 
@@ -106,7 +106,7 @@ class AuditEventReader:
         """The ids among the last `window` sequence numbers, ascending, in one snapshot."""
         newest = select(func.max(_e.c.id)).scalar_subquery()
         query = select(_e.c.id).where(_e.c.id > newest - window).order_by(_e.c.id)
-        async with read_transaction(self._engine) as connection:
+        async with page_connection(self._engine) as connection:
             return list((await connection.execute(query)).scalars().all())
 
     async def recorded_since(
@@ -117,6 +117,6 @@ class AuditEventReader:
         if missing:
             newer = or_(newer, _e.c.id.in_(sorted(missing)))
         query = select(*_COLUMNS).where(newer).order_by(_e.c.id).limit(limit + len(missing))
-        async with read_transaction(self._engine) as connection:
+        async with page_connection(self._engine) as connection:
             rows = (await connection.execute(query)).all()
         return [_event(row) for row in rows]

@@ -1,13 +1,16 @@
-"""Short read transactions for the streaming queries.
+"""The connections stream pages are read on.
 
-A stream reads one page per transaction and gives the connection back before the page
-is sent, so a slow reader never holds a pool connection, a snapshot or a lock.
-
-PostgreSQL plans a prepared statement generically after five executions when the
-generic plan looks no worse than the custom ones; for `LIKE $1` over a trigram index,
-or a time range, the generic plan cannot know how selective the value is and may scan
-the whole table (0.3 ms becomes ~500 ms at a million users). asyncpg prepares and caches
-every statement, so each page transaction forces custom plans for its own statements.
+- A pool of their own: long streams never take the connections unary calls need, and
+  a burst of unary calls never stalls a stream.
+- A page is one statement and one short use of a connection, given back before the page
+  is sent: a slow reader holds no connection, snapshot or lock. On PostgreSQL the
+  statement runs in autocommit, so it is its own transaction without BEGIN/COMMIT round
+  trips.
+- PostgreSQL plans a prepared statement generically after five executions when the
+  generic plan looks no worse than the custom ones; for `LIKE $1` over a trigram index,
+  or a time range, the generic plan cannot know how selective the value is and may scan
+  the whole table (0.3 ms becomes ~500 ms at a million users). asyncpg prepares and
+  caches every statement, so these sessions always plan with the actual values.
 """
 
 from __future__ import annotations
@@ -15,17 +18,29 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-FORCE_CUSTOM_PLANS = text("SET LOCAL plan_cache_mode = force_custom_plan")
+from authtuna_grpc.storage.database import create_engine, is_sqlite
+
+CUSTOM_PLANS = {"plan_cache_mode": "force_custom_plan"}
+
+
+def create_read_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    if is_sqlite(url):
+        # A second pool on the same file; WAL lets it read while the other one writes.
+        return create_engine(url)
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        isolation_level="AUTOCOMMIT",
+        connect_args={"server_settings": CUSTOM_PLANS},
+    )
 
 
 @asynccontextmanager
-async def read_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """One connection and one transaction for one page; always rolled back and returned."""
+async def page_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection for one page's statement, returned to the pool on exit."""
     async with engine.connect() as connection:
-        await connection.begin()
-        if connection.dialect.name == "postgresql":
-            await connection.execute(FORCE_CUSTOM_PLANS)
         yield connection

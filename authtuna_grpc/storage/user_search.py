@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from authtuna_grpc.domain.search import BasicUser, UserFilter, UserRecord
 from authtuna_grpc.storage import tables
-from authtuna_grpc.storage.reads import read_transaction
+from authtuna_grpc.storage.reads import page_connection
 from authtuna_grpc.storage.rows import aware_required
 
 _u = tables.user
@@ -211,7 +211,7 @@ class UserSearchReader:
         self, f: UserFilter, *, after: uuid.UUID | None, skip: int, limit: int
     ) -> list[UserRecord]:
         keyset, offset, bounds = after is not None, skip > 0, page_bounds(after, skip, limit)
-        async with read_transaction(self._engine) as connection:
+        async with page_connection(self._engine) as connection:
             if connection.dialect.name == "postgresql":
                 statement = _postgresql_statement(connection.dialect, f, keyset, offset)
                 return await _fetch_with_driver(connection, statement, bounds)
@@ -223,6 +223,6 @@ class UserSearchReader:
         self, f: UserFilter, *, after: uuid.UUID | None, skip: int, limit: int
     ) -> list[BasicUser]:
         query = page_query((_u.c.id, _u.c.username), f, keyset=after is not None, offset=skip > 0)
-        async with read_transaction(self._engine) as connection:
+        async with page_connection(self._engine) as connection:
             rows = (await connection.execute(query, page_bounds(after, skip, limit))).all()
         return [BasicUser(id=row.id, username=row.username) for row in rows]

@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from authtuna_grpc.domain.search import UserFilter
 from authtuna_grpc.storage.database import create_engine
+from authtuna_grpc.storage.reads import create_read_engine
 from authtuna_grpc.storage.user_search import UserSearchReader
 from tests.backends import selected_backends
 from tests.callers import Callers
@@ -60,11 +61,13 @@ async def test_identity_search_uses_the_trigram_index_on_every_execution(databas
     """asyncpg prepares each statement; after five executions PostgreSQL may switch to a
     generic plan that cannot see the pattern and ignores the trigram index. The search
     forces custom plans: the tenth execution is still planned with the index."""
-    engine = create_engine(database_url, pool_size=1)
+    writer = create_engine(database_url)
+    async with writer.begin() as connection:
+        await connection.execute(text(SEED_USERS))
+        await connection.execute(text('ANALYZE "user"'))
+    await writer.dispose()
+    engine = create_read_engine(database_url, pool_size=1)
     try:
-        async with engine.begin() as connection:
-            await connection.execute(text(SEED_USERS))
-            await connection.execute(text('ANALYZE "user"'))
         reader = UserSearchReader(engine)
         for n in range(10):
             term = _fragment(1000 + n)
@@ -82,10 +85,10 @@ async def test_identity_search_uses_the_trigram_index_on_every_execution(databas
             assert (generic, custom) == (0, 10)
             pattern = f"'%{_fragment(1010)}%'"
             arguments = f"{pattern}, {pattern}, 11"
-            await connection.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
             custom_plan = await _explain(connection, name, arguments)
-            await connection.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
+            await connection.execute(text("SET plan_cache_mode = force_generic_plan"))
             generic_plan = await _explain(connection, name, arguments)
+            await connection.execute(text("RESET plan_cache_mode"))
         assert "ix_user_email_key_trgm" in custom_plan and "ix_user_username_key_trgm" in custom_plan
         assert "trgm" not in generic_plan, "the trap this test guards against"
     finally:

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 
 import grpc
 import pytest
 from authtuna_api.user.v1 import user_service_pb2 as pb
 from authtuna_api.user.v1 import user_service_pb2_grpc
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from authtuna_grpc.server import RunningServer
 from tests.callers import Callers
 from tests.rich_status import rich_error
 from tests.seeding import add_many_users
+from tests.streams import checkouts, settled
 
 USERS = 3000
 BATCH = 10  # 300 messages: far more than the transport buffers
@@ -36,32 +36,17 @@ async def users(server: RunningServer) -> AsyncIterator[user_service_pb2_grpc.Us
         yield user_service_pb2_grpc.UserServiceStub(channel)
 
 
-@contextmanager
-def checkouts(server: RunningServer) -> Iterator[list[int]]:
-    """Counts pool checkouts: one per page read (and one per authentication)."""
-    counter = [0]
-
-    def count(*_args: object) -> None:
-        counter[0] += 1
-
-    pool = server.engine.sync_engine.pool
-    event.listen(pool, "checkout", count)
-    try:
-        yield counter
-    finally:
-        event.remove(pool, "checkout", count)
-
-
 def _search(users, callers: Callers, **options):
     request = pb.SearchUsersRequest(identity="crowd", batch_size=BATCH)
     return users.SearchUsers(request, metadata=callers.admin, **options)
 
 
 async def test_a_paused_reader_holds_no_connection_and_no_lock(server, users, callers: Callers, crowd) -> None:
-    call = _search(users, callers)
-    first = await call.read()
-    await asyncio.sleep(0.5)
-    assert server.engine.pool.checkedout() == 0
+    with checkouts(server) as counted:
+        call = _search(users, callers)
+        first = await call.read()
+        await settled(counted)
+    assert server.read_engine.pool.checkedout() == server.engine.pool.checkedout() == 0
     if server.engine.dialect.name == "postgresql":
         async with server.engine.connect() as connection:
             await connection.execute(text("SET LOCAL lock_timeout = '1s'"))
@@ -83,11 +68,8 @@ async def test_a_reader_that_stops_reading_stops_the_database_reads(server, user
     with checkouts(server) as counted:
         call = _search(users, callers)
         await call.read()
-        await asyncio.sleep(1.0)
-        while_paused = counted[0]
-        await asyncio.sleep(0.5)
-        assert counted[0] == while_paused, "the server waits for the client"
-        assert while_paused < USERS // BATCH // 2
+        while_paused = await settled(counted)
+        assert while_paused < USERS // BATCH // 2, "the server waits for the client"
         received = 1
         while await call.read() is not grpc.aio.EOF:
             received += 1
@@ -102,11 +84,8 @@ async def test_cancelling_a_search_stops_its_reads(server, users, callers: Calle
         call.cancel()
         with pytest.raises(asyncio.CancelledError):
             await call.read()
-        await asyncio.sleep(0.3)
-        stopped_at = counted[0]
-        await asyncio.sleep(0.5)
-        assert counted[0] == stopped_at < USERS // BATCH
-    assert server.engine.pool.checkedout() == 0
+        assert await settled(counted) < USERS // BATCH
+    assert server.read_engine.pool.checkedout() == 0
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
@@ -117,11 +96,8 @@ async def test_a_deadline_ends_a_slow_search(server, users, callers: Callers, cr
             async for _ in call:
                 await asyncio.sleep(0.05)
         assert caught.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
-        await asyncio.sleep(0.3)
-        stopped_at = counted[0]
-        await asyncio.sleep(0.5)
-        assert counted[0] == stopped_at < USERS // BATCH
-    assert server.engine.pool.checkedout() == 0
+        assert await settled(counted) < USERS // BATCH
+    assert server.read_engine.pool.checkedout() == 0
 
 
 async def test_a_failure_mid_stream_ends_it_with_internal_after_what_was_sent(

@@ -19,7 +19,7 @@ from tests.callers import Callers
 from tests.integration.test_command_line import _free_port
 from tests.rich_status import rich_error
 from tests.seeding import add_events, event
-from tests.streams import event_ids, is_heartbeat, messages, read_until
+from tests.streams import checkouts, event_ids, is_heartbeat, messages, read_until, settled
 
 FAST = duration_pb2.Duration(nanos=500_000_000)
 
@@ -113,30 +113,16 @@ async def test_live_filters_agree_with_list_audit_events(users, units, callers: 
 
 
 async def test_cancelling_a_watch_stops_its_polling(server, users, callers: Callers) -> None:
-    checkouts = 0
-
-    def count(*_args) -> None:
-        nonlocal checkouts
-        checkouts += 1
-
-    from sqlalchemy import event as sa_event
-
     call = _watch(users, callers)
     await _started(call)
-    sa_event.listen(server.engine.sync_engine.pool, "checkout", count)
-    try:
+    with checkouts(server) as counted:
         await asyncio.sleep(0.6)
-        assert checkouts > 0, "a running watch polls"
+        assert counted[0] > 0, "a running watch polls"
         call.cancel()
         with pytest.raises(asyncio.CancelledError):
             await call.read()
-        await asyncio.sleep(0.3)
-        stopped_at = checkouts
-        await asyncio.sleep(1.0)
-        assert checkouts == stopped_at
-        assert server.engine.pool.checkedout() == 0
-    finally:
-        sa_event.remove(server.engine.sync_engine.pool, "checkout", count)
+        await settled(counted, quiet=1.0)
+    assert server.read_engine.pool.checkedout() == 0
 
 
 async def test_watch_ends_at_the_callers_deadline(users, callers: Callers) -> None:
