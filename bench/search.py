@@ -264,14 +264,16 @@ async def watch_latency(stub, url: str, results: Results) -> None:  # type: igno
     )
 
 
-async def read_ceiling(url: str, results: Results) -> None:
-    """The same rows read straight from asyncpg in this process, no gRPC: the ceiling."""
+async def read_paths(url: str, results: Results) -> None:
+    """Reading users without gRPC, in this process: the ceiling the stream works against,
+    and the ordinary SQLAlchemy Core path (Row objects, type processing, a User each)
+    that the PostgreSQL stream path avoids."""
     from sqlalchemy.dialects.postgresql.asyncpg import dialect
 
     from authtuna_grpc.domain.search import UserFilter
-    from authtuna_grpc.storage.user_search import _postgresql_statement, page_bounds
+    from authtuna_grpc.storage.user_search import page_bounds, postgresql_statement
 
-    statement = _postgresql_statement(dialect(), UserFilter(), True, False)
+    statement = postgresql_statement(dialect(), UserFilter(), True, False)
     connection = await asyncpg.connect(driver_url(url))
     try:
         after, count, started = uuid.UUID(int=0), 0, time.perf_counter()
@@ -281,16 +283,28 @@ async def read_ceiling(url: str, results: Results) -> None:
         rate = count / (time.perf_counter() - started)
     finally:
         await connection.close()
-    results.add(f"Ceiling: asyncpg keyset read of {count:,} user rows (no gRPC)", "", f"{rate:,.0f} rows/s")
+    results.add(f"Ceiling: asyncpg keyset read of {count:,} user rows, as the stream reads them (no gRPC)", "", f"{rate:,.0f} rows/s")
+    engine = create_engine(bench_url(url))
+    try:
+        core_after, core_count, started = None, 0, time.perf_counter()
+        while core_count < 100_000:
+            async with UnitOfWorkFactory(engine)() as uow:
+                page = await uow.users.page(after=core_after, skip=0, limit=1000)
+            core_count += len(page)
+            core_after = page[-1].id
+        core_rate = core_count / (time.perf_counter() - started)
+    finally:
+        await engine.dispose()
+    results.add(f"For contrast: SQLAlchemy Core rows → User objects ({core_count:,} users, no gRPC)", "", f"{core_rate:,.0f} users/s")
 
 
 async def explain_identity(url: str, results: Results) -> None:
     from sqlalchemy.dialects.postgresql.asyncpg import dialect
 
     from authtuna_grpc.domain.search import UserFilter
-    from authtuna_grpc.storage.user_search import _postgresql_statement, page_bounds
+    from authtuna_grpc.storage.user_search import page_bounds, postgresql_statement
 
-    statement = _postgresql_statement(dialect(), UserFilter(identity=fragment(4242)), False, False)
+    statement = postgresql_statement(dialect(), UserFilter(identity=fragment(4242)), False, False)
     connection = await asyncpg.connect(driver_url(url))
     try:
         async with connection.transaction():
@@ -332,7 +346,7 @@ async def run(users: int, events: int, report: bool) -> None:
                 await audit_benchmarks(stub, postgres.url, events, results)
         finally:
             server.stop()
-        await read_ceiling(postgres.url, results)
+        await read_paths(postgres.url, results)
         await explain_identity(postgres.url, results)
     finally:
         postgres.stop()

@@ -1,61 +1,32 @@
-"""User search pages: filters as SQL, keyset on id, one short transaction per page."""
+"""User search pages: the filters as SQL, in id order, one statement per page."""
 
 from __future__ import annotations
 
-import json
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    ColumnElement,
-    Select,
-    Text,
-    and_,
-    bindparam,
-    cast,
-    exists,
-    extract,
-    literal_column,
-    or_,
-    select,
-    true,
-)
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, or_, select, true
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from authtuna_grpc.domain.search import BasicUser, UserFilter, UserRecord
 from authtuna_grpc.storage import tables
 from authtuna_grpc.storage.reads import page_connection
-from authtuna_grpc.storage.rows import aware_required
+from authtuna_grpc.storage.user_records import (
+    POSTGRESQL_RECORD_COLUMNS,
+    USER_COLUMNS,
+    Statement,
+    compile_for_driver,
+    fetch_records,
+    to_record,
+)
 
 _u = tables.user
 _ra = tables.role_assignment
 _r = tables.role
 
 LIKE_ESCAPE = "\\"
-
-# Everything a UserRecord needs, without reading the password hash itself.
-_USER_COLUMNS = (
-    _u.c.id,
-    _u.c.email,
-    _u.c.username,
-    _u.c.password_hash.is_not(None).label("has_password"),
-    _u.c.is_active,
-    _u.c.email_verified,
-    _u.c.is_service_account,
-    _u.c.attributes,
-    _u.c.created_at,
-    _u.c.updated_at,
-    _u.c.last_login_at,
-    _u.c.suspended_at,
-    _u.c.suspension_reason,
-    _u.c.version,
-)
-
 
 def contains_pattern(key: str) -> str:
     """A LIKE pattern matching `key` anywhere, with %, _ and the escape taken literally."""
@@ -124,83 +95,12 @@ def page_bounds(after: uuid.UUID | None, skip: int, limit: int) -> dict[str, Any
     return {"after_id": after, "page_skip": skip, "page_limit": limit}
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-
-
-def _epoch_micros(column: Any) -> Any:
-    return (extract("epoch", column) * literal_column("1000000")).cast(BigInteger)
-
-
-# On PostgreSQL the database renders ids, times and attributes in the UserRecord form,
-# and rows come straight from asyncpg: about 1 µs a user instead of 5 through result
-# processing (measured in docs/benchmarks.md).
-_POSTGRESQL_RECORD_COLUMNS = (
-    cast(_u.c.id, Text),
-    _u.c.email,
-    _u.c.username,
-    _u.c.password_hash.is_not(None),
-    _u.c.is_active,
-    _u.c.email_verified,
-    _u.c.is_service_account,
-    cast(_u.c.attributes, Text),
-    _epoch_micros(_u.c.created_at),
-    _epoch_micros(_u.c.updated_at),
-    _epoch_micros(_u.c.last_login_at),
-    _epoch_micros(_u.c.suspended_at),
-    _u.c.suspension_reason,
-    _u.c.version,
-)
-
-
-def _micros(value: datetime | None) -> int | None:
-    return None if value is None else (aware_required(value) - _EPOCH) // _MICROSECOND
-
-
-def _record(row: Any) -> UserRecord:
-    return (
-        str(row.id),
-        row.email,
-        row.username,
-        row.has_password,
-        row.is_active,
-        row.email_verified,
-        row.is_service_account,
-        json.dumps(row.attributes or {}),
-        (aware_required(row.created_at) - _EPOCH) // _MICROSECOND,
-        (aware_required(row.updated_at) - _EPOCH) // _MICROSECOND,
-        _micros(row.last_login_at),
-        _micros(row.suspended_at),
-        row.suspension_reason,
-        row.version,
-    )
-
-
-@dataclass(frozen=True)
-class _Statement:
-    sql: str
-    names: tuple[str, ...]
-    params: dict[str, Any]
-
-    def arguments(self, bounds: dict[str, Any]) -> list[Any]:
-        return [bounds[name] if name in bounds else self.params[name] for name in self.names]
-
-
 @lru_cache(maxsize=256)
-def _postgresql_statement(dialect: Dialect, f: UserFilter, keyset: bool, offset: bool) -> _Statement:
-    """Compiling costs about as much as reading a page; each stream shape compiles once."""
-    query = page_query(_POSTGRESQL_RECORD_COLUMNS, f, keyset=keyset, offset=offset)
-    compiled = query.compile(dialect=dialect)
-    return _Statement(compiled.string, tuple(compiled.positiontup or ()), dict(compiled.params))
-
-
-async def _fetch_with_driver(connection: AsyncConnection, statement: _Statement, bounds: dict[str, Any]) -> list[UserRecord]:
-    """Run the statement on the connection's own asyncpg connection, rows as they come."""
-    driver = (await connection.get_raw_connection()).driver_connection
-    assert driver is not None
-    # asyncpg Records unpack like tuples, which is all a UserRecord is used for.
-    rows: list[UserRecord] = await driver.fetch(statement.sql, *statement.arguments(bounds))
-    return rows
+def postgresql_statement(dialect: Dialect, f: UserFilter, keyset: bool, offset: bool) -> Statement:
+    """Compiling costs about as much as reading a page; a stream's pages only change
+    the bounds, so each filter and shape is compiled once."""
+    query = page_query(POSTGRESQL_RECORD_COLUMNS, f, keyset=keyset, offset=offset)
+    return compile_for_driver(dialect, query)
 
 
 class UserSearchReader:
@@ -213,11 +113,11 @@ class UserSearchReader:
         keyset, offset, bounds = after is not None, skip > 0, page_bounds(after, skip, limit)
         async with page_connection(self._engine) as connection:
             if connection.dialect.name == "postgresql":
-                statement = _postgresql_statement(connection.dialect, f, keyset, offset)
-                return await _fetch_with_driver(connection, statement, bounds)
-            query = page_query(_USER_COLUMNS, f, keyset=keyset, offset=offset)
+                statement = postgresql_statement(connection.dialect, f, keyset, offset)
+                return await fetch_records(connection, statement, bounds)
+            query = page_query(USER_COLUMNS, f, keyset=keyset, offset=offset)
             rows = (await connection.execute(query, bounds)).all()
-        return [_record(row) for row in rows]
+        return [to_record(row) for row in rows]
 
     async def basic_users(
         self, f: UserFilter, *, after: uuid.UUID | None, skip: int, limit: int
