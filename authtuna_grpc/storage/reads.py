@@ -33,7 +33,6 @@ def create_read_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
         isolation_level="AUTOCOMMIT",
         connect_args={"server_settings": CUSTOM_PLANS},
     )
