@@ -1,7 +1,7 @@
 """Search and audit streams at a million users: `python bench/search.py`.
 
 Starts a throwaway PostgreSQL (scripts/postgres), seeds 1M users with role assignments
-and 5M audit events (bench/seed.py), starts the real server (`python -m authtuna_grpc
+and 5M audit events (bench/search_seed.py), starts the real server (`python -m authtuna_grpc
 serve`) and measures over gRPC from this process; writes the results into the "Search
 and audit streams" section of docs/benchmarks.md, and removes the cluster.
 
@@ -38,9 +38,9 @@ from authtuna_grpc.services.bootstrap import bootstrap_admin  # noqa: E402
 from authtuna_grpc.storage import migrations  # noqa: E402
 from authtuna_grpc.storage.database import create_engine  # noqa: E402
 from authtuna_grpc.storage.unit_of_work import UnitOfWorkFactory  # noqa: E402
-from bench.processes import Postgres, Server  # noqa: E402
-from bench.report import write_report  # noqa: E402
-from bench.seed import BASE_EPOCH_MS, seed  # noqa: E402
+from bench.search_processes import Postgres, Server  # noqa: E402
+from bench.search_report import write_report  # noqa: E402
+from bench.search_seed import BASE_EPOCH_MS, seed  # noqa: E402
 
 TOKEN = "atk_search-benchmark-token-0123456789abcdefghij"
 METADATA = (("authorization", f"Bearer {TOKEN}"),)

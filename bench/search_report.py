@@ -25,7 +25,7 @@ def _section(results: Any, *, users: int, events: int) -> str:
         "the server and the client all run on these two cores.",
         "",
         f"Data: {users:,} users (every one holds Member@global, every 10th Auditor@team:<k>, every",
-        f"1000th UserManager@global) and {events:,} audit events (bench/seed.py), seeded in",
+        f"1000th UserManager@global) and {events:,} audit events (bench/search_seed.py), seeded in",
         f"{results.seeding.get('total', 0):.0f} s with INSERT … SELECT generate_series and a rebuild of the indexes.",
         "",
         "| measurement | time to first batch | throughput / latency | target |",
