@@ -36,13 +36,6 @@ def _attributes(text: str) -> dict[str, str] | None:
     return value
 
 
-def _timestamp(micros: int | None) -> dict[str, int] | None:
-    if micros is None:
-        return None
-    seconds, rest = divmod(micros, 1_000_000)
-    return {"seconds": seconds, "nanos": rest * 1000}
-
-
 def _search_response(records: list[UserRecord], next_page_token: str) -> pb.SearchUsersResponse:
     response = pb.SearchUsersResponse(next_page_token=next_page_token)
     add = response.users.add
@@ -59,10 +52,19 @@ def _search_response(records: list[UserRecord], next_page_token: str) -> pb.Sear
             has_password=has_password,
             is_service_account=is_service_account,
             attributes=_attributes(attributes),
-            created_at=_timestamp(created_at),
-            updated_at=_timestamp(updated_at),
-            last_login_at=_timestamp(last_login_at),
-            suspended_at=_timestamp(suspended_at),
+            # Timestamps as dicts, computed inline: no function call, no message object.
+            created_at={"seconds": created_at // 1_000_000, "nanos": created_at % 1_000_000 * 1000},
+            updated_at={"seconds": updated_at // 1_000_000, "nanos": updated_at % 1_000_000 * 1000},
+            last_login_at=(
+                {"seconds": last_login_at // 1_000_000, "nanos": last_login_at % 1_000_000 * 1000}
+                if last_login_at is not None
+                else None
+            ),
+            suspended_at=(
+                {"seconds": suspended_at // 1_000_000, "nanos": suspended_at % 1_000_000 * 1000}
+                if suspended_at is not None
+                else None
+            ),
             suspension_reason=suspension_reason,
             etag=f"v{version}",
         )
