@@ -201,3 +201,15 @@ async def test_search_needs_users_read(users, callers: Callers) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await messages(users.SearchUsers(_search(), metadata=callers.anonymous))
     assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+async def test_a_batch_too_large_for_one_message_is_split(users, units, callers: Callers) -> None:
+    bulky = {f"k{n:02d}": "x" * 1024 for n in range(64)}  # about 67 KB a user
+    await add_users(units, [Person(f"bulky{i:02d}", attributes=bulky) for i in range(40)])
+    found = await messages(users.SearchUsers(_search(identity="bulky"), metadata=callers.admin))
+    assert len(found) > 1 and all(m.ByteSize() <= 2 * 1024 * 1024 for m in found)
+    assert [u.username for m in found for u in m.users] == [f"bulky{i:02d}" for i in range(40)]
+    resumed = await usernames(
+        users.SearchUsers(_search(identity="bulky", page_token=found[0].next_page_token), metadata=callers.admin)
+    )
+    assert resumed == [f"bulky{i:02d}" for i in range(len(found[0].users), 40)]
