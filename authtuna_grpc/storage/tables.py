@@ -96,8 +96,10 @@ role_assignment = Table(
     Column("granted_by", Uuid(), nullable=True),
     Column("granted_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("user_id", "role_id", "scope"),
-    # Ends in user_id so a role+scope search reads its users in id order (keyset pages).
+    # Both end in user_id so a role (+ scope) or scope search reads its users in id
+    # order, as keyset pages need.
     Index("ix_role_assignment_role_id_scope_user_id", "role_id", "scope", "user_id"),
+    Index("ix_role_assignment_scope_user_id", "scope", "user_id"),
 )
 
 api_token = Table(

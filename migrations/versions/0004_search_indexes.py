@@ -3,8 +3,9 @@
 - PostgreSQL: the pg_trgm extension and GIN trigram indexes on user.email_key and
   user.username_key, which serve the substring search (`LIKE '%term%'`). SQLite has no
   such index and does without.
-- role_assignment (role_id, scope) becomes (role_id, scope, user_id), so the users
-  holding a role at a scope come out of the index in id order.
+- role_assignment (role_id, scope) becomes (role_id, scope, user_id), and (scope,
+  user_id) is new, so the users holding a role (at a scope), or any role at a scope,
+  come out of an index in id order.
 - audit_event gets ip_address_key (the address as a sortable key, see
   authtuna_grpc/domain/network.py) with an (ip_address_key, id) index, so that an
   address or CIDR filter is an index range; and (event_type, occurred_at) for type+time.
@@ -49,6 +50,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_role_assignment_role_id_scope_user_id", "role_assignment", ["role_id", "scope", "user_id"]
     )
+    op.create_index("ix_role_assignment_scope_user_id", "role_assignment", ["scope", "user_id"])
     with op.batch_alter_table("audit_event") as batch:
         batch.add_column(sa.Column("ip_address_key", sa.String(32), nullable=True))
     _backfill_address_keys()
@@ -94,6 +96,7 @@ def downgrade() -> None:
     op.drop_index("ix_audit_event_ip_address_key_id", table_name="audit_event")
     with op.batch_alter_table("audit_event") as batch:
         batch.drop_column("ip_address_key")
+    op.drop_index("ix_role_assignment_scope_user_id", table_name="role_assignment")
     op.drop_index("ix_role_assignment_role_id_scope_user_id", table_name="role_assignment")
     op.create_index("ix_role_assignment_role_id_scope", "role_assignment", ["role_id", "scope"])
     if _is_postgresql():
