@@ -42,9 +42,15 @@ def _contains(column: Any, key: str) -> ColumnElement[bool]:
     return column.like(contains_pattern(key), escape=LIKE_ESCAPE)  # type: ignore[no-any-return]
 
 
-def _holds_role(role_key: str | None, scope: str | None) -> ColumnElement[bool]:
-    """The user has one assignment matching both the role and the scope that are set."""
+def _holds_role(role_key: str | None, scope: str | None, keyset: bool) -> ColumnElement[bool]:
+    """The user has one assignment matching both the role and the scope that are set.
+
+    PostgreSQL does not carry `user.id > :after_id` over to the assignments through the
+    join, so the keyset bound is repeated here; otherwise every page would read the
+    index from the first assignment onwards."""
     conditions = [_ra.c.user_id == _u.c.id]
+    if keyset:
+        conditions.append(_ra.c.user_id > bindparam("after_id"))
     if role_key is not None:
         role_id = select(_r.c.id).where(_r.c.name_key == role_key).scalar_subquery()
         conditions.append(_ra.c.role_id == role_id)
@@ -53,14 +59,14 @@ def _holds_role(role_key: str | None, scope: str | None) -> ColumnElement[bool]:
     return exists().where(*conditions)
 
 
-def _conditions(f: UserFilter) -> list[ColumnElement[bool]]:
+def _conditions(f: UserFilter, keyset: bool) -> list[ColumnElement[bool]]:
     found: list[ColumnElement[bool]] = []
     if f.identity is not None:
         found.append(or_(_contains(_u.c.email_key, f.identity), _contains(_u.c.username_key, f.identity)))
     if f.username is not None:
         found.append(_contains(_u.c.username_key, f.username))
     if f.role is not None or f.scope is not None:
-        found.append(_holds_role(f.role, f.scope))
+        found.append(_holds_role(f.role, f.scope, keyset))
     for column, wanted in (
         (_u.c.is_active, f.is_active),
         (_u.c.email_verified, f.email_verified),
@@ -79,7 +85,7 @@ def page_query(columns: tuple[Any, ...], f: UserFilter, *, keyset: bool, offset:
     """Matching users in id order, `page_limit` of them: after the id `after_id` (keyset),
     or skipping `page_skip` (OFFSET). The page bounds are parameters, so one compiled
     statement serves every page of a stream."""
-    conditions = _conditions(f)
+    conditions = _conditions(f, keyset)
     if keyset:
         conditions.append(_u.c.id > bindparam("after_id"))
     query = (
