@@ -213,3 +213,13 @@ async def test_a_batch_too_large_for_one_message_is_split(users, units, callers:
         users.SearchUsers(_search(identity="bulky", page_token=found[0].next_page_token), metadata=callers.admin)
     )
     assert resumed == [f"bulky{i:02d}" for i in range(len(found[0].users), 40)]
+
+
+async def test_role_and_scope_search_pages_through_every_holder(users, units, callers: Callers) -> None:
+    people = [Person(f"holder{i}", roles=(("Auditor", "team:9"),) if i % 2 else ()) for i in range(14)]
+    await add_users(units, people)
+    expected = [p.username for p in people if p.roles]
+    for fields in ({"role": "auditor", "scope": "team:9"}, {"scope": "team:9"}, {"role": "Auditor"}):
+        found = await messages(users.SearchUsers(_search(batch_size=2, **fields), metadata=callers.admin))
+        assert [u.username for m in found for u in m.users] == expected
+        assert [len(m.users) for m in found] == [2, 2, 2, 1]
