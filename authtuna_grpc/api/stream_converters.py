@@ -1,8 +1,8 @@
 """Stream batches → protobuf messages, built for throughput.
 
-A SearchUsers stream can carry a million users; building each User through keyword
-arguments straight into the response (no intermediate objects, times as plain
-integers) keeps the server near 4 µs a user (docs/benchmarks.md).
+A SearchUsers stream can carry a million users, and building the messages is most of
+the server's work per user (docs/benchmarks.md): each User is built by keyword
+arguments straight into the response, from plain values, with no object in between.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from authtuna_grpc.domain.search import BasicUser, UserRecord
 MAX_MESSAGE_BYTES = 2 * 1024 * 1024
 USER_BYTES = 256
 
-# The C scanner behind json.loads, without its wrapper: a third of the cost per user.
+# The C scanner behind json.loads without its wrapper: about a third of the cost.
 _scan_json = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
