@@ -132,7 +132,8 @@ audit_event = Table(
     Index("ix_audit_event_user_id_id", "user_id", "id"),
     Index("ix_audit_event_actor_id_id", "actor_id", "id"),
     Index("ix_audit_event_event_type_id", "event_type", "id"),
-    Index("ix_audit_event_occurred_at", "occurred_at"),
+    Index("ix_audit_event_occurred_at_id", "occurred_at", "id"),
     Index("ix_audit_event_ip_address_key_id", "ip_address_key", "id"),
-    Index("ix_audit_event_event_type_occurred_at", "event_type", "occurred_at"),
+    # A time window and a type: the page's ids come from this index alone.
+    Index("ix_audit_event_event_type_occurred_at_id", "event_type", "occurred_at", "id"),
 )

@@ -8,7 +8,10 @@
   come out of an index in id order.
 - audit_event gets ip_address_key (the address as a sortable key, see
   authtuna_grpc/domain/network.py) with an (ip_address_key, id) index, so that an
-  address or CIDR filter is an index range; and (event_type, occurred_at) for type+time.
+  address or CIDR filter is an index range; (event_type, occurred_at, id) for a type
+  and a time window; and (occurred_at) becomes (occurred_at, id). Every audit filter
+  then has an index ending in id, from which a page's ids can be chosen without
+  reading the table.
 
 Revision ID: 0004
 Revises: 0001
@@ -56,8 +59,10 @@ def upgrade() -> None:
     _backfill_address_keys()
     op.create_index("ix_audit_event_ip_address_key_id", "audit_event", ["ip_address_key", "id"])
     op.create_index(
-        "ix_audit_event_event_type_occurred_at", "audit_event", ["event_type", "occurred_at"]
+        "ix_audit_event_event_type_occurred_at_id", "audit_event", ["event_type", "occurred_at", "id"]
     )
+    op.drop_index("ix_audit_event_occurred_at", table_name="audit_event")
+    op.create_index("ix_audit_event_occurred_at_id", "audit_event", ["occurred_at", "id"])
 
 
 def _backfill_address_keys() -> None:
@@ -92,7 +97,9 @@ def _backfill_address_keys() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_audit_event_event_type_occurred_at", table_name="audit_event")
+    op.drop_index("ix_audit_event_occurred_at_id", table_name="audit_event")
+    op.create_index("ix_audit_event_occurred_at", "audit_event", ["occurred_at"])
+    op.drop_index("ix_audit_event_event_type_occurred_at_id", table_name="audit_event")
     op.drop_index("ix_audit_event_ip_address_key_id", table_name="audit_event")
     with op.batch_alter_table("audit_event") as batch:
         batch.drop_column("ip_address_key")
