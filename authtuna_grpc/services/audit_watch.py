@@ -104,6 +104,11 @@ class AuditWatcher:
     async def watch(self, watch: AuditWatch) -> AsyncGenerator[WatchBatch, None]:
         latest = await self._reader.latest_ids(START_WINDOW)
         gaps = SequenceGaps.starting(latest, watch.after_id, self._monotonic())
+        # The watch is established: say so at once, with where it starts.
+        start = gaps.resume_after_id
+        if watch.after_id is not None:
+            start = min(start, watch.after_id)
+        yield WatchBatch([], self._clock(), start)
         if watch.after_id is not None and watch.after_id < gaps.frontier:
             async for batch in self._replay(watch, gaps):
                 yield batch

@@ -204,3 +204,18 @@ async def test_events_committed_by_another_server_process_reach_the_watch(
         other.send_signal(signal.SIGTERM)
         _, stderr = other.communicate(timeout=30)
     assert other.returncode == 0, stderr
+
+
+async def test_the_first_message_says_the_watch_is_established(users, units, callers: Callers) -> None:
+    newest = await _newest_id(users, callers)
+    slow = users.WatchAuditEvents(
+        pb.WatchAuditEventsRequest(heartbeat_interval=duration_pb2.Duration(seconds=300)), metadata=callers.admin
+    )
+    first = await asyncio.wait_for(slow.read(), 5)
+    assert is_heartbeat(first) and first.resume_after_id == newest
+    slow.cancel()
+    replaying = _watch(users, callers, after_id=0)
+    first = await replaying.read()
+    assert is_heartbeat(first) and first.resume_after_id == 0
+    assert (await replaying.read()).events, "then the replay"
+    replaying.cancel()

@@ -179,7 +179,8 @@ class UserServiceServicer(object):
     def WatchAuditEvents(self, request, context):
         """Streams audit events as they are recorded, by this or any other server on the same
         database, with the same filters as ListAuditEvents. Starts from now, or replays
-        everything after `after_id` first. Sends a heartbeat (a message without events) when
+        everything after `after_id` first. The first message is a heartbeat (a message
+        without events), sent as soon as the watch is established; another follows whenever
         nothing was sent for `heartbeat_interval`. Runs until the caller cancels it or its
         deadline passes. Delivery is at least once when resuming from resume_after_id:
         de-duplicate by event id.
