@@ -1,3 +1,5 @@
 from authtuna_grpc.cli import main
 
-raise SystemExit(main())
+# Guarded: worker processes (spawned interpreters) import this module again.
+if __name__ == "__main__":
+    raise SystemExit(main())

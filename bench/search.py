@@ -32,6 +32,7 @@ from authtuna_api.user.v1 import user_service_pb2 as pb  # noqa: E402
 from google.protobuf import duration_pb2, timestamp_pb2  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from authtuna_grpc.domain.audit import AuditEvent, EventType  # noqa: E402
 from authtuna_grpc.domain.paging import encode_page_token  # noqa: E402
 from authtuna_grpc.services import clock  # noqa: E402
 from authtuna_grpc.services.bootstrap import bootstrap_admin  # noqa: E402
@@ -264,19 +265,20 @@ async def watch_latency(stub, url: str, results: Results) -> None:  # type: igno
                     latencies.append((time.perf_counter() - committed[tag]) * 1000)
 
     receiver = asyncio.ensure_future(receive())
-    writer = await asyncpg.connect(driver_url(url))
+    # A separate engine in this process: to the server, a writer like any other process.
+    writer = UnitOfWorkFactory(create_engine(bench_url(url)))
     try:
         for n in range(40):
-            await writer.execute(
-                "INSERT INTO audit_event (event_type, request_id, occurred_at, details) "
-                "VALUES ('API_TOKEN_CREATED', 'bench', now(), $1::json)",
-                f'{{"bench": "{n}"}}',
-            )
+            async with writer() as uow:
+                await uow.audit_events.append(
+                    AuditEvent(EventType.API_TOKEN_CREATED, None, None, None, "bench", clock.utc_now(), {"bench": str(n)})
+                )
+                await uow.commit()
             committed[str(n)] = time.perf_counter()
             await asyncio.sleep(0.05 + (n % 7) * 0.037)
         await asyncio.wait_for(receiver, 10)
     finally:
-        await writer.close()
+        await writer.engine.dispose()
         call.cancel()
     latencies.sort()
     results.add(

@@ -12,7 +12,8 @@ Data shape (i = 1..N):
 - every user holds Member at `global`; every 10th holds Auditor at `team:<k>` (k < 100);
   every 1000th holds UserManager at `global`.
 - audit event j: user (j·7919 mod N)+1, actor one of the first 100 users, address one
-  of 100,000 in 10.0.0.0/15, a type among the three known ones, one every 6 s.
+  of 100,000 in 10.0.0.0/15, a type among the three known ones, one every 6 s; stand-in
+  chain hashes, and the chain head moved past them.
 """
 
 from __future__ import annotations
@@ -77,18 +78,28 @@ WHERE a.held
 """
 
 EVENTS = f"""
-INSERT INTO audit_event (event_type, user_id, actor_id, ip_address, ip_address_key,
-                         request_id, occurred_at, details)
-SELECT (ARRAY['USER_CREATED', 'ROLE_ASSIGNED', 'API_TOKEN_CREATED'])[j % 3 + 1],
+INSERT INTO audit_event (id, event_type, user_id, actor_id, ip_address, ip_address_key,
+                         request_id, occurred_at, details, previous_hash, chain_hash)
+SELECT $3::bigint + j, (ARRAY['USER_CREATED', 'ROLE_ASSIGNED', 'API_TOKEN_CREATED'])[j % 3 + 1],
        subject.id, actor.id,
        '10.' || (p >> 16) || '.' || ((p >> 8) & 255) || '.' || (p & 255),
        lpad('ffff' || lpad(to_hex((10 << 24) + p), 8, '0'), 32, '0'),
        substr(md5(j::text), 1, 16),
        timestamptz '{BASE_EPOCH}' + j * interval '6 seconds',
-       ('{{"seq": "' || j || '"}}')::json
+       ('{{"seq": "' || j || '"}}')::json,
+       md5((j - 1)::text) || md5((j - 1)::text), md5(j::text) || md5(j::text)
 FROM (SELECT j, (j * 7) % 100000 AS p FROM generate_series(1, $1::bigint) AS j) AS s
 JOIN seed_user AS subject ON subject.i = (s.j * 7919) % $2::bigint + 1
 JOIN seed_user AS actor ON actor.i = s.j % 100 + 1
+"""
+
+# New events go after the seeded ones on the hash chain. (The seeded hashes are stand-ins:
+# VerifyAuditLog would reject them; the benchmark never asks it to.)
+CHAIN_HEAD = """
+UPDATE audit_chain_head
+SET event_id = (SELECT coalesce(max(id), 0) FROM audit_event),
+    chain_hash = (SELECT chain_hash FROM audit_event ORDER BY id DESC LIMIT 1)
+WHERE EXISTS (SELECT 1 FROM audit_event)
 """
 
 SECONDARY_INDEXES = """
@@ -98,6 +109,11 @@ JOIN pg_class AS c ON c.oid = x.indexrelid
 JOIN pg_class AS t ON t.oid = x.indrelid
 WHERE t.relname = ANY($1::text[]) AND NOT x.indisprimary AND NOT x.indisunique
 """
+
+
+async def _chain_end(connection: asyncpg.Connection) -> int:
+    """Events take their ids from the hash chain's head, not a sequence: continue after it."""
+    return int(await connection.fetchval("SELECT event_id FROM audit_chain_head"))
 
 
 async def seed(dsn: str, *, users: int, events: int, log: object = print) -> dict[str, float]:
@@ -118,12 +134,13 @@ async def seed(dsn: str, *, users: int, events: int, log: object = print) -> dic
         for name, sql, args in (
             ("users", USERS, ()),
             ("role assignments", ASSIGNMENTS, ()),
-            ("audit events", EVENTS, (events, users)),
+            ("audit events", EVENTS, (events, users, await _chain_end(connection))),
         ):
             started = time.perf_counter()
             await connection.execute(sql, *args)
             timings[name] = time.perf_counter() - started
             log(f"seeded {name} in {timings[name]:.1f} s")  # type: ignore[operator]
+        await connection.execute(CHAIN_HEAD)
         started = time.perf_counter()
         for row in indexes:
             await connection.execute(row["pg_get_indexdef"])

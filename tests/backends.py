@@ -19,6 +19,9 @@ from authtuna_grpc.storage import migrations
 from authtuna_grpc.storage.database import create_engine
 
 POSTGRES_ENV = "AUTHTUNA_TEST_POSTGRES_URL"
+# A direct connection to the same server, when POSTGRES_ENV goes through PgBouncer:
+# CREATE DATABASE … TEMPLATE needs the template free of the pooler's idle connections.
+POSTGRES_ADMIN_ENV = "AUTHTUNA_TEST_POSTGRES_ADMIN_URL"
 BACKENDS_ENV = "AUTHTUNA_TEST_BACKENDS"
 
 
@@ -27,14 +30,18 @@ def selected_backends() -> list[str]:
     return [name.strip() for name in names if name.strip()]
 
 
-def postgres_admin_dsn() -> str:
-    url = os.environ.get(POSTGRES_ENV)
+def postgres_admin_url() -> str:
+    url = os.environ.get(POSTGRES_ADMIN_ENV) or os.environ.get(POSTGRES_ENV)
     if not url:
         raise RuntimeError(
             f"{POSTGRES_ENV} is not set: run the tests with scripts/test, which starts "
             f"PostgreSQL, or set {BACKENDS_ENV}=sqlite to run the SQLite half only"
         )
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    return url
+
+
+def postgres_admin_dsn() -> str:
+    return make_url(postgres_admin_url()).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 class SqliteDatabases:
@@ -75,7 +82,8 @@ class PostgresDatabases:
             await connection.execute(f'CREATE DATABASE "{self._template}"')
         finally:
             await connection.close()
-        engine = create_engine(self._url(self._template))
+        template = make_url(postgres_admin_url()).set(database=self._template)
+        engine = create_engine(template.render_as_string(hide_password=False))
         await migrations.upgrade(engine)
         await engine.dispose()
 

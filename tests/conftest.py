@@ -6,13 +6,18 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
-from authtuna_api.user.v1 import user_service_pb2_grpc
+from authtuna_api.user.v1 import (
+    compliance_service_pb2_grpc,
+    session_service_pb2_grpc,
+    user_service_pb2_grpc,
+)
 
 from authtuna_grpc.config import Settings
 from authtuna_grpc.server import RunningServer, start_server
 from authtuna_grpc.storage.unit_of_work import UnitOfWorkFactory
 from tests.backends import PostgresDatabases, SqliteDatabases, selected_backends
 from tests.callers import ADMIN_TOKEN, Callers, make_callers
+from tests.two_factor import TEST_MFA_KEYS
 
 # Cheap argon2 in tests; the production defaults are measured in bench/.
 TEST_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 64, "argon2_parallelism": 1}
@@ -52,6 +57,7 @@ def settings(database_url: str) -> Settings:
         listen="127.0.0.1:0",
         bootstrap_token=ADMIN_TOKEN,
         shutdown_grace_seconds=5,
+        mfa_encryption_keys=TEST_MFA_KEYS,
         **TEST_ARGON2,
     )
 
@@ -77,6 +83,16 @@ async def channel(server: RunningServer) -> AsyncIterator[grpc.aio.Channel]:
 @pytest.fixture
 def users(channel: grpc.aio.Channel) -> user_service_pb2_grpc.UserServiceStub:
     return user_service_pb2_grpc.UserServiceStub(channel)
+
+
+@pytest.fixture
+def sessions(channel: grpc.aio.Channel) -> session_service_pb2_grpc.SessionServiceStub:
+    return session_service_pb2_grpc.SessionServiceStub(channel)
+
+
+@pytest.fixture
+def compliance(channel: grpc.aio.Channel) -> compliance_service_pb2_grpc.ComplianceServiceStub:
+    return compliance_service_pb2_grpc.ComplianceServiceStub(channel)
 
 
 @pytest.fixture

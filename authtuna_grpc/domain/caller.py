@@ -15,9 +15,17 @@ class Permission(enum.StrEnum):
     USERS_SET_PASSWORD = "users.set_password"
     USERS_SUSPEND = "users.suspend"
     USERS_DELETE = "users.delete"
+    USERS_EXPORT = "users.export"
+    USERS_IMPORT = "users.import"
     AUDIT_READ = "audit.read"
     ROLES_MANAGE = "roles.manage"
     TOKENS_MANAGE = "tokens.manage"
+    SESSIONS_SIGN_IN = "sessions.sign_in"
+    SESSIONS_VALIDATE = "sessions.validate"
+    SESSIONS_MANAGE = "sessions.manage"
+    MFA_ENROLL = "mfa.enroll"
+    MFA_RESET = "mfa.reset"
+    CONSENTS_MANAGE = "consents.manage"
 
 
 @dataclass(frozen=True)

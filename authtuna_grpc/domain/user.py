@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 from authtuna_grpc.domain.errors import FieldViolation, InvalidInput, WeakPassword
 
@@ -103,6 +104,19 @@ def username_problem(username: str) -> str | None:
     if not username.isascii() or not _USERNAME.fullmatch(username):
         return "may contain only letters, digits, '.', '_' and '-', starting with a letter or digit"
     return None
+
+
+def lookup_problem(kind: Literal["email", "username"], value: str) -> str | None:
+    """Why no account can have this email or username, or None. Lookups are held to
+    the rules of the field, so what no account can have never reaches the database."""
+    normal = unicodedata.normalize("NFKC", value)
+    return email_problem(normal) if kind == "email" else username_problem(normal)
+
+
+def check_lookup(kind: Literal["email", "username"], value: str, field: str) -> str:
+    if problem := lookup_problem(kind, value):
+        raise InvalidInput.field(field, problem)
+    return value
 
 
 def password_problem(password: str) -> str | None:

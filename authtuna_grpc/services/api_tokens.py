@@ -1,14 +1,16 @@
-"""Bearer tokens: issued once in clear, stored as a SHA-256 digest, resolved to a caller."""
+"""Credentials to callers: bearer tokens (stored only as SHA-256 digests) and certificate identities."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from authtuna_grpc.domain.audit import AuditEvent, EventType
 from authtuna_grpc.domain.caller import Caller
+from authtuna_grpc.domain.credentials import needs_last_used_update
 from authtuna_grpc.domain.errors import InvalidCredentials, MissingCredentials
 from authtuna_grpc.services.clock import Clock, IdFactory
 from authtuna_grpc.storage.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -54,26 +56,59 @@ async def issue_token(
 
 
 class Authenticator:
+    """Resolves a call's credentials (a bearer token, else a client certificate) to a caller."""
+
     def __init__(self, units: UnitOfWorkFactory, clock: Clock, new_id: IdFactory) -> None:
         self._units = units
         self._clock = clock
         self._new_id = new_id
 
     async def authenticate(
-        self, secret: str | None, *, ip_address: str | None, request_id: str
+        self,
+        secret: str | None,
+        *,
+        identities: Sequence[str] = (),
+        ip_address: str | None,
+        request_id: str,
     ) -> Caller:
-        if not secret:
+        """A bearer token wins over a certificate; a bad token never falls back to one."""
+        if not secret and not identities:
             raise MissingCredentials("this call requires 'authorization: Bearer <token>' metadata")
-        if len(secret) > MAX_TOKEN_LENGTH:
+        if secret and len(secret) > MAX_TOKEN_LENGTH:
             raise InvalidCredentials("the bearer token is not valid")
-        async with self._units() as uow:
-            owner = await uow.api_tokens.owner_of(token_digest(secret), self._clock())
-            if owner is None:
-                raise InvalidCredentials("the bearer token is not valid")
-            permissions = await uow.roles.global_permissions(owner.user_id)
+        if secret:
+            user_id, permissions = await self._token_owner(secret)
+        else:
+            async with self._units.read() as uow:
+                user_id = await _certificate_owner(uow, identities)
+                permissions = await uow.roles.global_permissions(user_id)
         return Caller(
-            user_id=owner.user_id,
+            user_id=user_id,
             permissions=permissions,
             ip_address=ip_address,
             request_id=request_id,
         )
+
+    async def _token_owner(self, secret: str) -> tuple[uuid.UUID, frozenset[str]]:
+        """Runs on every call: one statement, outside any transaction."""
+        now = self._clock()
+        async with self._units.read() as uow:
+            owner = await uow.api_tokens.owner_of(token_digest(secret), now)
+        if owner is None:
+            raise InvalidCredentials("the bearer token is not valid")
+        if needs_last_used_update(owner.last_used_at, now):
+            async with self._units() as uow:
+                await uow.api_tokens.mark_used(owner.token_id, now)
+                await uow.commit()
+        return owner.user_id, owner.permissions
+
+
+async def _certificate_owner(uow: UnitOfWork, identities: Sequence[str]) -> uuid.UUID:
+    owners = await uow.service_identities.active_owners(identities)
+    if len(owners) != 1:
+        # None bound (or the account is suspended), or identities of several accounts in
+        # one certificate: refuse rather than pick one.
+        raise InvalidCredentials(
+            "the client certificate is not bound to exactly one active service account"
+        )
+    return owners.pop()

@@ -13,16 +13,45 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def _unnamed_statement() -> str:
+    return ""
+
+
+# PgBouncer in transaction mode hands each transaction to any server connection, so a
+# statement prepared under a name on one may be missing (or taken) on the next. With
+# no caches and unnamed statements, every statement is parsed and run inside one
+# transaction and nothing named outlives it.
+PGBOUNCER_CONNECT_ARGS: dict[str, Any] = {
+    "statement_cache_size": 0,
+    "prepared_statement_cache_size": 0,
+    "prepared_statement_name_func": _unnamed_statement,
+}
+
+
+def create_engine(url: str, *, pool_size: int = 10, pgbouncer: bool = False) -> AsyncEngine:
+    # hide_parameters: a failed statement's message must never carry a hash or token.
     if is_sqlite(url):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        hide_parameters=True,
+        connect_args=dict(PGBOUNCER_CONNECT_ARGS) if pgbouncer else {},
+    )
+
+
+def create_probe_engine(url: str, *, timeout: float, pgbouncer: bool = False) -> AsyncEngine:
+    """One connection, for health probes only, that gives up after `timeout` seconds."""
+    if is_sqlite(url):
+        return create_async_engine(url, connect_args={"timeout": timeout})
+    connect_args: dict[str, Any] = {"timeout": timeout, "command_timeout": timeout}
+    if pgbouncer:
+        connect_args.update(PGBOUNCER_CONNECT_ARGS)
+    return create_async_engine(
+        url, pool_size=1, max_overflow=0, pool_timeout=timeout, connect_args=connect_args
     )
 
 

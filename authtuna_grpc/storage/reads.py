@@ -20,21 +20,26 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from authtuna_grpc.storage.database import create_engine, is_sqlite
+from authtuna_grpc.storage.database import PGBOUNCER_CONNECT_ARGS, create_engine, is_sqlite
 
 CUSTOM_PLANS = {"plan_cache_mode": "force_custom_plan"}
 
 
-def create_read_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_read_engine(url: str, *, pool_size: int = 10, pgbouncer: bool = False) -> AsyncEngine:
     if is_sqlite(url):
         # A second pool on the same file; WAL lets it read while the other one writes.
         return create_engine(url)
+    # Behind PgBouncer (transaction mode) statements are unnamed, and PostgreSQL plans an
+    # unnamed statement with its actual values every time; a session setting would not
+    # survive the pooler anyway.
+    connect_args = dict(PGBOUNCER_CONNECT_ARGS) if pgbouncer else {"server_settings": CUSTOM_PLANS}
     return create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         isolation_level="AUTOCOMMIT",
-        connect_args={"server_settings": CUSTOM_PLANS},
+        hide_parameters=True,
+        connect_args=connect_args,
     )
 
 

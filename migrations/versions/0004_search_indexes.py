@@ -26,7 +26,7 @@ from alembic import op
 from authtuna_grpc.domain.network import address_key
 
 revision = "0004"
-down_revision = "0001"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

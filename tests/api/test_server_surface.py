@@ -51,3 +51,27 @@ async def test_shutdown_turns_health_not_serving_and_finishes_in_flight_calls(
         raise AssertionError("the server still answered after stop")
     except grpc.aio.AioRpcError as error:
         assert error.code() == grpc.StatusCode.UNAVAILABLE
+
+
+async def test_role_and_token_services_report_health_and_are_listed(channel) -> None:
+    services = ("authtuna_api.user.v1.RoleService", "authtuna_api.user.v1.ApiTokenService")
+    stub = health_pb2_grpc.HealthStub(channel)
+    for service in services:
+        response = await stub.Check(health_pb2.HealthCheckRequest(service=service))
+        assert response.status == health_pb2.HealthCheckResponse.SERVING
+    call = reflection_pb2_grpc.ServerReflectionStub(channel).ServerReflectionInfo()
+    await call.write(reflection_pb2.ServerReflectionRequest(list_services=""))
+    response = await call.read()
+    await call.done_writing()
+    assert set(services) <= {s.name for s in response.list_services_response.service}
+
+
+async def test_compliance_service_reports_health_and_is_listed(channel) -> None:
+    service = "authtuna_api.user.v1.ComplianceService"
+    response = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=service))
+    assert response.status == health_pb2.HealthCheckResponse.SERVING
+    call = reflection_pb2_grpc.ServerReflectionStub(channel).ServerReflectionInfo()
+    await call.write(reflection_pb2.ServerReflectionRequest(list_services=""))
+    response = await call.read()
+    await call.done_writing()
+    assert service in {s.name for s in response.list_services_response.service}

@@ -91,3 +91,51 @@ def test_a_bad_setting_fails_fast_naming_it(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "AUTHTUNA_DATABASE_URL" in result.stderr
+
+
+def _authtuna(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHTUNA_")}
+    return subprocess.run(
+        [sys.executable, "-m", "authtuna_grpc", *args],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_serve_help_documents_every_setting(tmp_path: Path) -> None:
+    from authtuna_grpc.config import Settings
+
+    result = _authtuna(tmp_path, "serve", "--help")
+    assert result.returncode == 0
+    for name in Settings.model_fields:
+        assert f"AUTHTUNA_{name.upper()}" in result.stdout, name
+    assert "--workers N" in result.stdout and "--config FILE" in result.stdout
+
+
+def test_a_bad_flag_value_fails_fast_naming_the_flag(tmp_path: Path) -> None:
+    result = _authtuna(tmp_path, "serve", "--max-message-bytes", "10", "--log-format", "xml")
+    assert result.returncode == 2
+    assert "invalid setting --max-message-bytes (AUTHTUNA_MAX_MESSAGE_BYTES)" in result.stderr
+    assert "invalid setting --log-format (AUTHTUNA_LOG_FORMAT)" in result.stderr
+
+
+def test_serve_reads_a_settings_file_and_health_follows_the_server(tmp_path: Path) -> None:
+    from tests.processes import ServeProcess
+
+    port = _free_port()
+    config = tmp_path / "authtuna.toml"
+    config.write_text(
+        f'listen = "0.0.0.0:{port}"\n'
+        f'database_url = "sqlite+aiosqlite:///{tmp_path / "from-file.db"}"\n'
+        'log_format = "text"\n'
+    )
+    serve = ServeProcess(tmp_path, {}, "--config", str(config), port=port)
+    try:
+        serve.wait_serving()
+        assert (tmp_path / "from-file.db").exists()
+        assert _authtuna(tmp_path, "health", "--config", str(config)).returncode == 0
+        assert serve.stop() == 0
+    finally:
+        serve.close()
+    stopped = _authtuna(tmp_path, "health", "--config", str(config))
+    assert stopped.returncode == 1
+    assert f"127.0.0.1:{port} is not healthy: UNAVAILABLE" in stopped.stderr

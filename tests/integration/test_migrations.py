@@ -33,6 +33,6 @@ async def test_migrations_build_exactly_the_declared_schema(database_url: str) -
             )
             roles = (await connection.execute(text("SELECT name FROM role ORDER BY name"))).scalars().all()
         assert diff == []
-        assert roles == ["Admin", "Auditor", "Member", "UserManager"]
+        assert roles == ["Admin", "Auditor", "Member", "SignInService", "UserManager"]
     finally:
         await engine.dispose()

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import grpc
 
 from authtuna_grpc.api.errors import STATUS_CODES, internal_status, to_status
@@ -41,3 +43,14 @@ def test_internal_status_says_nothing_specific() -> None:
     status = internal_status()
     assert status.code == grpc.StatusCode.INTERNAL.value[0]
     assert "see the server log" in status.message
+
+
+def test_every_reason_is_documented_with_its_code() -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "errors.md").read_text()
+    rows = {
+        cells[1].strip("` "): cells[2].strip()
+        for line in docs.splitlines()
+        if line.startswith("| `") and len(cells := line.split("|")) > 3
+    }
+    for cls, code in STATUS_CODES.items():
+        assert rows.get(cls.reason) == code.name, f"docs/errors.md: {cls.reason} should say {code.name}"

@@ -1,10 +1,22 @@
 from __future__ import annotations
 
-from authtuna_api.user.v1 import user_service_pb2
+from authtuna_api.user.v1 import (
+    api_token_service_pb2,
+    compliance_service_pb2,
+    role_service_pb2,
+    session_service_pb2,
+    user_service_pb2,
+)
 
 from authtuna_grpc.api.permissions import REQUIRED_PERMISSION, is_open
 
-SERVED_FILES = [user_service_pb2]
+SERVED_FILES = [
+    user_service_pb2,
+    role_service_pb2,
+    api_token_service_pb2,
+    session_service_pb2,
+    compliance_service_pb2,
+]
 
 
 def _all_rpcs() -> set[str]:

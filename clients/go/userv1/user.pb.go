@@ -53,9 +53,12 @@ type User struct {
 	// Why the account was suspended; empty while active.
 	SuspensionReason string `protobuf:"bytes,13,opt,name=suspension_reason,json=suspensionReason,proto3" json:"suspension_reason,omitempty"`
 	// Opaque version of this user; send it back on updates to detect concurrent changes.
-	Etag          string `protobuf:"bytes,14,opt,name=etag,proto3" json:"etag,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Etag string `protobuf:"bytes,14,opt,name=etag,proto3" json:"etag,omitempty"`
+	// The user's role assignments at every scope; filled only when asked for
+	// (GetUserRequest.with_relations), otherwise empty.
+	RoleAssignments []*RoleAssignment `protobuf:"bytes,15,rep,name=role_assignments,json=roleAssignments,proto3" json:"role_assignments,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *User) Reset() {
@@ -186,6 +189,168 @@ func (x *User) GetEtag() string {
 	return ""
 }
 
+func (x *User) GetRoleAssignments() []*RoleAssignment {
+	if x != nil {
+		return x.RoleAssignments
+	}
+	return nil
+}
+
+// The archived record of a deleted user, kept for audit and compliance. It never holds
+// the password hash.
+type DeletedUser struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The deleted user's id (the id the account had while it existed).
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Email address at the time of deletion.
+	Email string `protobuf:"bytes,2,opt,name=email,proto3" json:"email,omitempty"`
+	// Username at the time of deletion.
+	Username string `protobuf:"bytes,3,opt,name=username,proto3" json:"username,omitempty"`
+	// True if the account was a service account.
+	IsServiceAccount bool `protobuf:"varint,4,opt,name=is_service_account,json=isServiceAccount,proto3" json:"is_service_account,omitempty"`
+	// Whether the email address had been verified.
+	EmailVerified bool `protobuf:"varint,5,opt,name=email_verified,json=emailVerified,proto3" json:"email_verified,omitempty"`
+	// Custom attributes at the time of deletion.
+	Attributes map[string]string `protobuf:"bytes,6,rep,name=attributes,proto3" json:"attributes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// When the account was created.
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// When the user last signed in; unset if never.
+	LastLoginAt *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=last_login_at,json=lastLoginAt,proto3" json:"last_login_at,omitempty"`
+	// When the account had been suspended; unset if it was active when deleted.
+	SuspendedAt *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=suspended_at,json=suspendedAt,proto3" json:"suspended_at,omitempty"`
+	// Why the account had been suspended; empty if it was active when deleted.
+	SuspensionReason string `protobuf:"bytes,10,opt,name=suspension_reason,json=suspensionReason,proto3" json:"suspension_reason,omitempty"`
+	// When the account was deleted.
+	DeletedAt *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=deleted_at,json=deletedAt,proto3" json:"deleted_at,omitempty"`
+	// Id of the user who deleted the account; empty if the service itself did.
+	DeletedBy string `protobuf:"bytes,12,opt,name=deleted_by,json=deletedBy,proto3" json:"deleted_by,omitempty"`
+	// The reason given for the deletion; empty if none was given.
+	Reason        string `protobuf:"bytes,13,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeletedUser) Reset() {
+	*x = DeletedUser{}
+	mi := &file_authtuna_api_user_v1_user_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeletedUser) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeletedUser) ProtoMessage() {}
+
+func (x *DeletedUser) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_user_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeletedUser.ProtoReflect.Descriptor instead.
+func (*DeletedUser) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_user_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *DeletedUser) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *DeletedUser) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *DeletedUser) GetUsername() string {
+	if x != nil {
+		return x.Username
+	}
+	return ""
+}
+
+func (x *DeletedUser) GetIsServiceAccount() bool {
+	if x != nil {
+		return x.IsServiceAccount
+	}
+	return false
+}
+
+func (x *DeletedUser) GetEmailVerified() bool {
+	if x != nil {
+		return x.EmailVerified
+	}
+	return false
+}
+
+func (x *DeletedUser) GetAttributes() map[string]string {
+	if x != nil {
+		return x.Attributes
+	}
+	return nil
+}
+
+func (x *DeletedUser) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *DeletedUser) GetLastLoginAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastLoginAt
+	}
+	return nil
+}
+
+func (x *DeletedUser) GetSuspendedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SuspendedAt
+	}
+	return nil
+}
+
+func (x *DeletedUser) GetSuspensionReason() string {
+	if x != nil {
+		return x.SuspensionReason
+	}
+	return ""
+}
+
+func (x *DeletedUser) GetDeletedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DeletedAt
+	}
+	return nil
+}
+
+func (x *DeletedUser) GetDeletedBy() string {
+	if x != nil {
+		return x.DeletedBy
+	}
+	return ""
+}
+
+func (x *DeletedUser) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 // The public face of a user, as shown to any signed-in caller: never an email or
 // any other personal detail.
 type BasicUser struct {
@@ -200,7 +365,7 @@ type BasicUser struct {
 
 func (x *BasicUser) Reset() {
 	*x = BasicUser{}
-	mi := &file_authtuna_api_user_v1_user_proto_msgTypes[1]
+	mi := &file_authtuna_api_user_v1_user_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -212,7 +377,7 @@ func (x *BasicUser) String() string {
 func (*BasicUser) ProtoMessage() {}
 
 func (x *BasicUser) ProtoReflect() protoreflect.Message {
-	mi := &file_authtuna_api_user_v1_user_proto_msgTypes[1]
+	mi := &file_authtuna_api_user_v1_user_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -225,7 +390,7 @@ func (x *BasicUser) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BasicUser.ProtoReflect.Descriptor instead.
 func (*BasicUser) Descriptor() ([]byte, []int) {
-	return file_authtuna_api_user_v1_user_proto_rawDescGZIP(), []int{1}
+	return file_authtuna_api_user_v1_user_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *BasicUser) GetUserId() string {
@@ -246,7 +411,7 @@ var File_authtuna_api_user_v1_user_proto protoreflect.FileDescriptor
 
 const file_authtuna_api_user_v1_user_proto_rawDesc = "" +
 	"\n" +
-	"\x1fauthtuna_api/user/v1/user.proto\x12\x14authtuna_api.user.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9e\x05\n" +
+	"\x1fauthtuna_api/user/v1/user.proto\x12\x14authtuna_api.user.v1\x1a\x1fauthtuna_api/user/v1/role.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xef\x05\n" +
 	"\x04User\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05email\x18\x02 \x01(\tR\x05email\x12\x1a\n" +
@@ -266,7 +431,31 @@ const file_authtuna_api_user_v1_user_proto_rawDesc = "" +
 	"\rlast_login_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\vlastLoginAt\x12=\n" +
 	"\fsuspended_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\vsuspendedAt\x12+\n" +
 	"\x11suspension_reason\x18\r \x01(\tR\x10suspensionReason\x12\x12\n" +
-	"\x04etag\x18\x0e \x01(\tR\x04etag\x1a=\n" +
+	"\x04etag\x18\x0e \x01(\tR\x04etag\x12O\n" +
+	"\x10role_assignments\x18\x0f \x03(\v2$.authtuna_api.user.v1.RoleAssignmentR\x0froleAssignments\x1a=\n" +
+	"\x0fAttributesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x8f\x05\n" +
+	"\vDeletedUser\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05email\x18\x02 \x01(\tR\x05email\x12\x1a\n" +
+	"\busername\x18\x03 \x01(\tR\busername\x12,\n" +
+	"\x12is_service_account\x18\x04 \x01(\bR\x10isServiceAccount\x12%\n" +
+	"\x0eemail_verified\x18\x05 \x01(\bR\remailVerified\x12Q\n" +
+	"\n" +
+	"attributes\x18\x06 \x03(\v21.authtuna_api.user.v1.DeletedUser.AttributesEntryR\n" +
+	"attributes\x129\n" +
+	"\n" +
+	"created_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12>\n" +
+	"\rlast_login_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\vlastLoginAt\x12=\n" +
+	"\fsuspended_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\vsuspendedAt\x12+\n" +
+	"\x11suspension_reason\x18\n" +
+	" \x01(\tR\x10suspensionReason\x129\n" +
+	"\n" +
+	"deleted_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\tdeletedAt\x12\x1d\n" +
+	"\n" +
+	"deleted_by\x18\f \x01(\tR\tdeletedBy\x12\x16\n" +
+	"\x06reason\x18\r \x01(\tR\x06reason\x1a=\n" +
 	"\x0fAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"@\n" +
@@ -286,24 +475,33 @@ func file_authtuna_api_user_v1_user_proto_rawDescGZIP() []byte {
 	return file_authtuna_api_user_v1_user_proto_rawDescData
 }
 
-var file_authtuna_api_user_v1_user_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_authtuna_api_user_v1_user_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_authtuna_api_user_v1_user_proto_goTypes = []any{
 	(*User)(nil),                  // 0: authtuna_api.user.v1.User
-	(*BasicUser)(nil),             // 1: authtuna_api.user.v1.BasicUser
-	nil,                           // 2: authtuna_api.user.v1.User.AttributesEntry
-	(*timestamppb.Timestamp)(nil), // 3: google.protobuf.Timestamp
+	(*DeletedUser)(nil),           // 1: authtuna_api.user.v1.DeletedUser
+	(*BasicUser)(nil),             // 2: authtuna_api.user.v1.BasicUser
+	nil,                           // 3: authtuna_api.user.v1.User.AttributesEntry
+	nil,                           // 4: authtuna_api.user.v1.DeletedUser.AttributesEntry
+	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
+	(*RoleAssignment)(nil),        // 6: authtuna_api.user.v1.RoleAssignment
 }
 var file_authtuna_api_user_v1_user_proto_depIdxs = []int32{
-	2, // 0: authtuna_api.user.v1.User.attributes:type_name -> authtuna_api.user.v1.User.AttributesEntry
-	3, // 1: authtuna_api.user.v1.User.created_at:type_name -> google.protobuf.Timestamp
-	3, // 2: authtuna_api.user.v1.User.updated_at:type_name -> google.protobuf.Timestamp
-	3, // 3: authtuna_api.user.v1.User.last_login_at:type_name -> google.protobuf.Timestamp
-	3, // 4: authtuna_api.user.v1.User.suspended_at:type_name -> google.protobuf.Timestamp
-	5, // [5:5] is the sub-list for method output_type
-	5, // [5:5] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	3,  // 0: authtuna_api.user.v1.User.attributes:type_name -> authtuna_api.user.v1.User.AttributesEntry
+	5,  // 1: authtuna_api.user.v1.User.created_at:type_name -> google.protobuf.Timestamp
+	5,  // 2: authtuna_api.user.v1.User.updated_at:type_name -> google.protobuf.Timestamp
+	5,  // 3: authtuna_api.user.v1.User.last_login_at:type_name -> google.protobuf.Timestamp
+	5,  // 4: authtuna_api.user.v1.User.suspended_at:type_name -> google.protobuf.Timestamp
+	6,  // 5: authtuna_api.user.v1.User.role_assignments:type_name -> authtuna_api.user.v1.RoleAssignment
+	4,  // 6: authtuna_api.user.v1.DeletedUser.attributes:type_name -> authtuna_api.user.v1.DeletedUser.AttributesEntry
+	5,  // 7: authtuna_api.user.v1.DeletedUser.created_at:type_name -> google.protobuf.Timestamp
+	5,  // 8: authtuna_api.user.v1.DeletedUser.last_login_at:type_name -> google.protobuf.Timestamp
+	5,  // 9: authtuna_api.user.v1.DeletedUser.suspended_at:type_name -> google.protobuf.Timestamp
+	5,  // 10: authtuna_api.user.v1.DeletedUser.deleted_at:type_name -> google.protobuf.Timestamp
+	11, // [11:11] is the sub-list for method output_type
+	11, // [11:11] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_authtuna_api_user_v1_user_proto_init() }
@@ -311,13 +509,14 @@ func file_authtuna_api_user_v1_user_proto_init() {
 	if File_authtuna_api_user_v1_user_proto != nil {
 		return
 	}
+	file_authtuna_api_user_v1_role_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_authtuna_api_user_v1_user_proto_rawDesc), len(file_authtuna_api_user_v1_user_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -10,6 +10,7 @@ import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
+	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -163,7 +164,9 @@ type GetUserRequest struct {
 	//	*GetUserRequest_Id
 	//	*GetUserRequest_Email
 	//	*GetUserRequest_Username
-	Lookup        isGetUserRequest_Lookup `protobuf_oneof:"lookup"`
+	Lookup isGetUserRequest_Lookup `protobuf_oneof:"lookup"`
+	// Also return the user's role assignments (User.role_assignments).
+	WithRelations bool `protobuf:"varint,4,opt,name=with_relations,json=withRelations,proto3" json:"with_relations,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -230,6 +233,13 @@ func (x *GetUserRequest) GetUsername() string {
 		}
 	}
 	return ""
+}
+
+func (x *GetUserRequest) GetWithRelations() bool {
+	if x != nil {
+		return x.WithRelations
+	}
+	return false
 }
 
 type isGetUserRequest_Lookup interface {
@@ -423,6 +433,624 @@ func (x *ListUsersResponse) GetNextPageToken() string {
 	return ""
 }
 
+// Request for UpdateUser.
+type UpdateUserRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the user to change.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// New values for the fields named in update_mask; other fields are ignored.
+	User *User `protobuf:"bytes,2,opt,name=user,proto3" json:"user,omitempty"`
+	// The fields to change: any of username, email, email_verified, attributes,
+	// last_login_at. Must not be empty.
+	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,3,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	// Required: the etag of the user as last read (User.etag).
+	Etag          string `protobuf:"bytes,4,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateUserRequest) Reset() {
+	*x = UpdateUserRequest{}
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateUserRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateUserRequest) ProtoMessage() {}
+
+func (x *UpdateUserRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateUserRequest.ProtoReflect.Descriptor instead.
+func (*UpdateUserRequest) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *UpdateUserRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *UpdateUserRequest) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+func (x *UpdateUserRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+func (x *UpdateUserRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+// Response for UpdateUser.
+type UpdateUserResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The user after the update, with its new etag.
+	User          *User `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateUserResponse) Reset() {
+	*x = UpdateUserResponse{}
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateUserResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateUserResponse) ProtoMessage() {}
+
+func (x *UpdateUserResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateUserResponse.ProtoReflect.Descriptor instead.
+func (*UpdateUserResponse) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *UpdateUserResponse) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+// Request for SetPassword.
+type SetPasswordRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the user.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The new password: 8-1024 characters, not all of one character class, no control
+	// characters.
+	Password      string `protobuf:"bytes,2,opt,name=password,proto3" json:"password,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetPasswordRequest) Reset() {
+	*x = SetPasswordRequest{}
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetPasswordRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetPasswordRequest) ProtoMessage() {}
+
+func (x *SetPasswordRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetPasswordRequest.ProtoReflect.Descriptor instead.
+func (*SetPasswordRequest) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *SetPasswordRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *SetPasswordRequest) GetPassword() string {
+	if x != nil {
+		return x.Password
+	}
+	return ""
+}
+
+// Response for SetPassword.
+type SetPasswordResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The user after the change.
+	User          *User `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetPasswordResponse) Reset() {
+	*x = SetPasswordResponse{}
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetPasswordResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetPasswordResponse) ProtoMessage() {}
+
+func (x *SetPasswordResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetPasswordResponse.ProtoReflect.Descriptor instead.
+func (*SetPasswordResponse) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *SetPasswordResponse) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+// Request for SuspendUser.
+type SuspendUserRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the user to suspend.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Why: required, 1-500 characters, not blank; newlines and tabs allowed, other
+	// control characters not. Stored on the user and in the audit event.
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SuspendUserRequest) Reset() {
+	*x = SuspendUserRequest{}
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SuspendUserRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SuspendUserRequest) ProtoMessage() {}
+
+func (x *SuspendUserRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SuspendUserRequest.ProtoReflect.Descriptor instead.
+func (*SuspendUserRequest) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *SuspendUserRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *SuspendUserRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// Response for SuspendUser.
+type SuspendUserResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The suspended user.
+	User          *User `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SuspendUserResponse) Reset() {
+	*x = SuspendUserResponse{}
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SuspendUserResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SuspendUserResponse) ProtoMessage() {}
+
+func (x *SuspendUserResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SuspendUserResponse.ProtoReflect.Descriptor instead.
+func (*SuspendUserResponse) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *SuspendUserResponse) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+// Request for UnsuspendUser.
+type UnsuspendUserRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the user to reactivate.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Why: required, same rules as SuspendUserRequest.reason. Recorded in the audit event.
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnsuspendUserRequest) Reset() {
+	*x = UnsuspendUserRequest{}
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnsuspendUserRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnsuspendUserRequest) ProtoMessage() {}
+
+func (x *UnsuspendUserRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnsuspendUserRequest.ProtoReflect.Descriptor instead.
+func (*UnsuspendUserRequest) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *UnsuspendUserRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *UnsuspendUserRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// Response for UnsuspendUser.
+type UnsuspendUserResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The reactivated user.
+	User          *User `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnsuspendUserResponse) Reset() {
+	*x = UnsuspendUserResponse{}
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnsuspendUserResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnsuspendUserResponse) ProtoMessage() {}
+
+func (x *UnsuspendUserResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnsuspendUserResponse.ProtoReflect.Descriptor instead.
+func (*UnsuspendUserResponse) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *UnsuspendUserResponse) GetUser() *User {
+	if x != nil {
+		return x.User
+	}
+	return nil
+}
+
+// Request for DeleteUser.
+type DeleteUserRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the user to delete.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Optional reason, at most 500 characters; kept in the archive and the audit event.
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteUserRequest) Reset() {
+	*x = DeleteUserRequest{}
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteUserRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteUserRequest) ProtoMessage() {}
+
+func (x *DeleteUserRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteUserRequest.ProtoReflect.Descriptor instead.
+func (*DeleteUserRequest) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *DeleteUserRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *DeleteUserRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// Response for DeleteUser.
+type DeleteUserResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The archived record of the deleted user.
+	DeletedUser   *DeletedUser `protobuf:"bytes,1,opt,name=deleted_user,json=deletedUser,proto3" json:"deleted_user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteUserResponse) Reset() {
+	*x = DeleteUserResponse{}
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteUserResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteUserResponse) ProtoMessage() {}
+
+func (x *DeleteUserResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteUserResponse.ProtoReflect.Descriptor instead.
+func (*DeleteUserResponse) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *DeleteUserResponse) GetDeletedUser() *DeletedUser {
+	if x != nil {
+		return x.DeletedUser
+	}
+	return nil
+}
+
+// Request for GetDeletedUser.
+type GetDeletedUserRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id the user had before it was deleted.
+	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetDeletedUserRequest) Reset() {
+	*x = GetDeletedUserRequest{}
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetDeletedUserRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetDeletedUserRequest) ProtoMessage() {}
+
+func (x *GetDeletedUserRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetDeletedUserRequest.ProtoReflect.Descriptor instead.
+func (*GetDeletedUserRequest) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *GetDeletedUserRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+// Response for GetDeletedUser.
+type GetDeletedUserResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The archived record.
+	DeletedUser   *DeletedUser `protobuf:"bytes,1,opt,name=deleted_user,json=deletedUser,proto3" json:"deleted_user,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetDeletedUserResponse) Reset() {
+	*x = GetDeletedUserResponse{}
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetDeletedUserResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetDeletedUserResponse) ProtoMessage() {}
+
+func (x *GetDeletedUserResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetDeletedUserResponse.ProtoReflect.Descriptor instead.
+func (*GetDeletedUserResponse) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *GetDeletedUserResponse) GetDeletedUser() *DeletedUser {
+	if x != nil {
+		return x.DeletedUser
+	}
+	return nil
+}
+
 // Request for SearchUsers. Every filter that is set must match (AND); unset filters
 // match everything.
 type SearchUsersRequest struct {
@@ -461,7 +1089,7 @@ type SearchUsersRequest struct {
 
 func (x *SearchUsersRequest) Reset() {
 	*x = SearchUsersRequest{}
-	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[6]
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -473,7 +1101,7 @@ func (x *SearchUsersRequest) String() string {
 func (*SearchUsersRequest) ProtoMessage() {}
 
 func (x *SearchUsersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[6]
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -486,7 +1114,7 @@ func (x *SearchUsersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchUsersRequest.ProtoReflect.Descriptor instead.
 func (*SearchUsersRequest) Descriptor() ([]byte, []int) {
-	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{6}
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *SearchUsersRequest) GetIdentity() string {
@@ -580,7 +1208,7 @@ type SearchUsersResponse struct {
 
 func (x *SearchUsersResponse) Reset() {
 	*x = SearchUsersResponse{}
-	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[7]
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -592,7 +1220,7 @@ func (x *SearchUsersResponse) String() string {
 func (*SearchUsersResponse) ProtoMessage() {}
 
 func (x *SearchUsersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[7]
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -605,7 +1233,7 @@ func (x *SearchUsersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchUsersResponse.ProtoReflect.Descriptor instead.
 func (*SearchUsersResponse) Descriptor() ([]byte, []int) {
-	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{7}
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SearchUsersResponse) GetUsers() []*User {
@@ -640,7 +1268,7 @@ type BasicSearchUsersRequest struct {
 
 func (x *BasicSearchUsersRequest) Reset() {
 	*x = BasicSearchUsersRequest{}
-	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[8]
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -652,7 +1280,7 @@ func (x *BasicSearchUsersRequest) String() string {
 func (*BasicSearchUsersRequest) ProtoMessage() {}
 
 func (x *BasicSearchUsersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[8]
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -665,7 +1293,7 @@ func (x *BasicSearchUsersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BasicSearchUsersRequest.ProtoReflect.Descriptor instead.
 func (*BasicSearchUsersRequest) Descriptor() ([]byte, []int) {
-	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{8}
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *BasicSearchUsersRequest) GetUsername() string {
@@ -710,7 +1338,7 @@ type BasicSearchUsersResponse struct {
 
 func (x *BasicSearchUsersResponse) Reset() {
 	*x = BasicSearchUsersResponse{}
-	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[9]
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -722,7 +1350,7 @@ func (x *BasicSearchUsersResponse) String() string {
 func (*BasicSearchUsersResponse) ProtoMessage() {}
 
 func (x *BasicSearchUsersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[9]
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -735,7 +1363,7 @@ func (x *BasicSearchUsersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BasicSearchUsersResponse.ProtoReflect.Descriptor instead.
 func (*BasicSearchUsersResponse) Descriptor() ([]byte, []int) {
-	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{9}
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *BasicSearchUsersResponse) GetUsers() []*BasicUser {
@@ -785,7 +1413,7 @@ type ListAuditEventsRequest struct {
 
 func (x *ListAuditEventsRequest) Reset() {
 	*x = ListAuditEventsRequest{}
-	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[10]
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -797,7 +1425,7 @@ func (x *ListAuditEventsRequest) String() string {
 func (*ListAuditEventsRequest) ProtoMessage() {}
 
 func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[10]
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -810,7 +1438,7 @@ func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsRequest) Descriptor() ([]byte, []int) {
-	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{10}
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListAuditEventsRequest) GetUserId() string {
@@ -894,7 +1522,7 @@ type ListAuditEventsResponse struct {
 
 func (x *ListAuditEventsResponse) Reset() {
 	*x = ListAuditEventsResponse{}
-	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[11]
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -906,7 +1534,7 @@ func (x *ListAuditEventsResponse) String() string {
 func (*ListAuditEventsResponse) ProtoMessage() {}
 
 func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[11]
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -919,7 +1547,7 @@ func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsResponse) Descriptor() ([]byte, []int) {
-	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{11}
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListAuditEventsResponse) GetEvents() []*AuditEvent {
@@ -953,7 +1581,7 @@ type WatchAuditEventsRequest struct {
 
 func (x *WatchAuditEventsRequest) Reset() {
 	*x = WatchAuditEventsRequest{}
-	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[12]
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -965,7 +1593,7 @@ func (x *WatchAuditEventsRequest) String() string {
 func (*WatchAuditEventsRequest) ProtoMessage() {}
 
 func (x *WatchAuditEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[12]
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -978,7 +1606,7 @@ func (x *WatchAuditEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchAuditEventsRequest.ProtoReflect.Descriptor instead.
 func (*WatchAuditEventsRequest) Descriptor() ([]byte, []int) {
-	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{12}
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *WatchAuditEventsRequest) GetUserId() string {
@@ -1040,7 +1668,7 @@ type WatchAuditEventsResponse struct {
 
 func (x *WatchAuditEventsResponse) Reset() {
 	*x = WatchAuditEventsResponse{}
-	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[13]
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1052,7 +1680,7 @@ func (x *WatchAuditEventsResponse) String() string {
 func (*WatchAuditEventsResponse) ProtoMessage() {}
 
 func (x *WatchAuditEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[13]
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1065,7 +1693,7 @@ func (x *WatchAuditEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchAuditEventsResponse.ProtoReflect.Descriptor instead.
 func (*WatchAuditEventsResponse) Descriptor() ([]byte, []int) {
-	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{13}
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *WatchAuditEventsResponse) GetEvents() []*AuditEvent {
@@ -1093,7 +1721,7 @@ var File_authtuna_api_user_v1_user_service_proto protoreflect.FileDescriptor
 
 const file_authtuna_api_user_v1_user_service_proto_rawDesc = "" +
 	"\n" +
-	"'authtuna_api/user/v1/user_service.proto\x12\x14authtuna_api.user.v1\x1a authtuna_api/user/v1/audit.proto\x1a\x1fauthtuna_api/user/v1/user.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb2\x02\n" +
+	"'authtuna_api/user/v1/user_service.proto\x12\x14authtuna_api.user.v1\x1a authtuna_api/user/v1/audit.proto\x1a\x1fauthtuna_api/user/v1/user.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb2\x02\n" +
 	"\x11CreateUserRequest\x12\x14\n" +
 	"\x05email\x18\x01 \x01(\tR\x05email\x12\x1a\n" +
 	"\busername\x18\x02 \x01(\tR\busername\x12\x1f\n" +
@@ -1107,11 +1735,12 @@ const file_authtuna_api_user_v1_user_service_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\v\n" +
 	"\t_password\"D\n" +
 	"\x12CreateUserResponse\x12.\n" +
-	"\x04user\x18\x01 \x01(\v2\x1a.authtuna_api.user.v1.UserR\x04user\"b\n" +
+	"\x04user\x18\x01 \x01(\v2\x1a.authtuna_api.user.v1.UserR\x04user\"\x89\x01\n" +
 	"\x0eGetUserRequest\x12\x10\n" +
 	"\x02id\x18\x01 \x01(\tH\x00R\x02id\x12\x16\n" +
 	"\x05email\x18\x02 \x01(\tH\x00R\x05email\x12\x1c\n" +
-	"\busername\x18\x03 \x01(\tH\x00R\busernameB\b\n" +
+	"\busername\x18\x03 \x01(\tH\x00R\busername\x12%\n" +
+	"\x0ewith_relations\x18\x04 \x01(\bR\rwithRelationsB\b\n" +
 	"\x06lookup\"A\n" +
 	"\x0fGetUserResponse\x12.\n" +
 	"\x04user\x18\x01 \x01(\v2\x1a.authtuna_api.user.v1.UserR\x04user\"[\n" +
@@ -1122,7 +1751,39 @@ const file_authtuna_api_user_v1_user_service_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tR\tpageToken\"m\n" +
 	"\x11ListUsersResponse\x120\n" +
 	"\x05users\x18\x01 \x03(\v2\x1a.authtuna_api.user.v1.UserR\x05users\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb5\x03\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa4\x01\n" +
+	"\x11UpdateUserRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12.\n" +
+	"\x04user\x18\x02 \x01(\v2\x1a.authtuna_api.user.v1.UserR\x04user\x12;\n" +
+	"\vupdate_mask\x18\x03 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\x12\x12\n" +
+	"\x04etag\x18\x04 \x01(\tR\x04etag\"D\n" +
+	"\x12UpdateUserResponse\x12.\n" +
+	"\x04user\x18\x01 \x01(\v2\x1a.authtuna_api.user.v1.UserR\x04user\"@\n" +
+	"\x12SetPasswordRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
+	"\bpassword\x18\x02 \x01(\tR\bpassword\"E\n" +
+	"\x13SetPasswordResponse\x12.\n" +
+	"\x04user\x18\x01 \x01(\v2\x1a.authtuna_api.user.v1.UserR\x04user\"<\n" +
+	"\x12SuspendUserRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"E\n" +
+	"\x13SuspendUserResponse\x12.\n" +
+	"\x04user\x18\x01 \x01(\v2\x1a.authtuna_api.user.v1.UserR\x04user\">\n" +
+	"\x14UnsuspendUserRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"G\n" +
+	"\x15UnsuspendUserResponse\x12.\n" +
+	"\x04user\x18\x01 \x01(\v2\x1a.authtuna_api.user.v1.UserR\x04user\";\n" +
+	"\x11DeleteUserRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"Z\n" +
+	"\x12DeleteUserResponse\x12D\n" +
+	"\fdeleted_user\x18\x01 \x01(\v2!.authtuna_api.user.v1.DeletedUserR\vdeletedUser\"'\n" +
+	"\x15GetDeletedUserRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"^\n" +
+	"\x16GetDeletedUserResponse\x12D\n" +
+	"\fdeleted_user\x18\x01 \x01(\v2!.authtuna_api.user.v1.DeletedUserR\vdeletedUser\"\xb5\x03\n" +
 	"\x12SearchUsersRequest\x12\x1a\n" +
 	"\bidentity\x18\x01 \x01(\tR\bidentity\x12\x12\n" +
 	"\x04role\x18\x02 \x01(\tR\x04role\x12\x14\n" +
@@ -1183,12 +1844,21 @@ const file_authtuna_api_user_v1_user_service_proto_rawDesc = "" +
 	"\x18WatchAuditEventsResponse\x128\n" +
 	"\x06events\x18\x01 \x03(\v2 .authtuna_api.user.v1.AuditEventR\x06events\x12=\n" +
 	"\fheartbeat_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vheartbeatAt\x12&\n" +
-	"\x0fresume_after_id\x18\x03 \x01(\x03R\rresumeAfterId2\xe6\x05\n" +
+	"\x0fresume_after_id\x18\x03 \x01(\x03R\rresumeAfterId2\xc7\n" +
+	"\n" +
 	"\vUserService\x12_\n" +
 	"\n" +
 	"CreateUser\x12'.authtuna_api.user.v1.CreateUserRequest\x1a(.authtuna_api.user.v1.CreateUserResponse\x12V\n" +
 	"\aGetUser\x12$.authtuna_api.user.v1.GetUserRequest\x1a%.authtuna_api.user.v1.GetUserResponse\x12\\\n" +
-	"\tListUsers\x12&.authtuna_api.user.v1.ListUsersRequest\x1a'.authtuna_api.user.v1.ListUsersResponse\x12d\n" +
+	"\tListUsers\x12&.authtuna_api.user.v1.ListUsersRequest\x1a'.authtuna_api.user.v1.ListUsersResponse\x12_\n" +
+	"\n" +
+	"UpdateUser\x12'.authtuna_api.user.v1.UpdateUserRequest\x1a(.authtuna_api.user.v1.UpdateUserResponse\x12b\n" +
+	"\vSetPassword\x12(.authtuna_api.user.v1.SetPasswordRequest\x1a).authtuna_api.user.v1.SetPasswordResponse\x12b\n" +
+	"\vSuspendUser\x12(.authtuna_api.user.v1.SuspendUserRequest\x1a).authtuna_api.user.v1.SuspendUserResponse\x12h\n" +
+	"\rUnsuspendUser\x12*.authtuna_api.user.v1.UnsuspendUserRequest\x1a+.authtuna_api.user.v1.UnsuspendUserResponse\x12_\n" +
+	"\n" +
+	"DeleteUser\x12'.authtuna_api.user.v1.DeleteUserRequest\x1a(.authtuna_api.user.v1.DeleteUserResponse\x12k\n" +
+	"\x0eGetDeletedUser\x12+.authtuna_api.user.v1.GetDeletedUserRequest\x1a,.authtuna_api.user.v1.GetDeletedUserResponse\x12d\n" +
 	"\vSearchUsers\x12(.authtuna_api.user.v1.SearchUsersRequest\x1a).authtuna_api.user.v1.SearchUsersResponse0\x01\x12s\n" +
 	"\x10BasicSearchUsers\x12-.authtuna_api.user.v1.BasicSearchUsersRequest\x1a..authtuna_api.user.v1.BasicSearchUsersResponse0\x01\x12p\n" +
 	"\x0fListAuditEvents\x12,.authtuna_api.user.v1.ListAuditEventsRequest\x1a-.authtuna_api.user.v1.ListAuditEventsResponse0\x01\x12s\n" +
@@ -1206,7 +1876,7 @@ func file_authtuna_api_user_v1_user_service_proto_rawDescGZIP() []byte {
 	return file_authtuna_api_user_v1_user_service_proto_rawDescData
 }
 
-var file_authtuna_api_user_v1_user_service_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_authtuna_api_user_v1_user_service_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_authtuna_api_user_v1_user_service_proto_goTypes = []any{
 	(*CreateUserRequest)(nil),        // 0: authtuna_api.user.v1.CreateUserRequest
 	(*CreateUserResponse)(nil),       // 1: authtuna_api.user.v1.CreateUserResponse
@@ -1214,57 +1884,91 @@ var file_authtuna_api_user_v1_user_service_proto_goTypes = []any{
 	(*GetUserResponse)(nil),          // 3: authtuna_api.user.v1.GetUserResponse
 	(*ListUsersRequest)(nil),         // 4: authtuna_api.user.v1.ListUsersRequest
 	(*ListUsersResponse)(nil),        // 5: authtuna_api.user.v1.ListUsersResponse
-	(*SearchUsersRequest)(nil),       // 6: authtuna_api.user.v1.SearchUsersRequest
-	(*SearchUsersResponse)(nil),      // 7: authtuna_api.user.v1.SearchUsersResponse
-	(*BasicSearchUsersRequest)(nil),  // 8: authtuna_api.user.v1.BasicSearchUsersRequest
-	(*BasicSearchUsersResponse)(nil), // 9: authtuna_api.user.v1.BasicSearchUsersResponse
-	(*ListAuditEventsRequest)(nil),   // 10: authtuna_api.user.v1.ListAuditEventsRequest
-	(*ListAuditEventsResponse)(nil),  // 11: authtuna_api.user.v1.ListAuditEventsResponse
-	(*WatchAuditEventsRequest)(nil),  // 12: authtuna_api.user.v1.WatchAuditEventsRequest
-	(*WatchAuditEventsResponse)(nil), // 13: authtuna_api.user.v1.WatchAuditEventsResponse
-	nil,                              // 14: authtuna_api.user.v1.CreateUserRequest.AttributesEntry
-	(*User)(nil),                     // 15: authtuna_api.user.v1.User
-	(*timestamppb.Timestamp)(nil),    // 16: google.protobuf.Timestamp
-	(*BasicUser)(nil),                // 17: authtuna_api.user.v1.BasicUser
-	(AuditEventOrder)(0),             // 18: authtuna_api.user.v1.AuditEventOrder
-	(*AuditEvent)(nil),               // 19: authtuna_api.user.v1.AuditEvent
-	(*durationpb.Duration)(nil),      // 20: google.protobuf.Duration
+	(*UpdateUserRequest)(nil),        // 6: authtuna_api.user.v1.UpdateUserRequest
+	(*UpdateUserResponse)(nil),       // 7: authtuna_api.user.v1.UpdateUserResponse
+	(*SetPasswordRequest)(nil),       // 8: authtuna_api.user.v1.SetPasswordRequest
+	(*SetPasswordResponse)(nil),      // 9: authtuna_api.user.v1.SetPasswordResponse
+	(*SuspendUserRequest)(nil),       // 10: authtuna_api.user.v1.SuspendUserRequest
+	(*SuspendUserResponse)(nil),      // 11: authtuna_api.user.v1.SuspendUserResponse
+	(*UnsuspendUserRequest)(nil),     // 12: authtuna_api.user.v1.UnsuspendUserRequest
+	(*UnsuspendUserResponse)(nil),    // 13: authtuna_api.user.v1.UnsuspendUserResponse
+	(*DeleteUserRequest)(nil),        // 14: authtuna_api.user.v1.DeleteUserRequest
+	(*DeleteUserResponse)(nil),       // 15: authtuna_api.user.v1.DeleteUserResponse
+	(*GetDeletedUserRequest)(nil),    // 16: authtuna_api.user.v1.GetDeletedUserRequest
+	(*GetDeletedUserResponse)(nil),   // 17: authtuna_api.user.v1.GetDeletedUserResponse
+	(*SearchUsersRequest)(nil),       // 18: authtuna_api.user.v1.SearchUsersRequest
+	(*SearchUsersResponse)(nil),      // 19: authtuna_api.user.v1.SearchUsersResponse
+	(*BasicSearchUsersRequest)(nil),  // 20: authtuna_api.user.v1.BasicSearchUsersRequest
+	(*BasicSearchUsersResponse)(nil), // 21: authtuna_api.user.v1.BasicSearchUsersResponse
+	(*ListAuditEventsRequest)(nil),   // 22: authtuna_api.user.v1.ListAuditEventsRequest
+	(*ListAuditEventsResponse)(nil),  // 23: authtuna_api.user.v1.ListAuditEventsResponse
+	(*WatchAuditEventsRequest)(nil),  // 24: authtuna_api.user.v1.WatchAuditEventsRequest
+	(*WatchAuditEventsResponse)(nil), // 25: authtuna_api.user.v1.WatchAuditEventsResponse
+	nil,                              // 26: authtuna_api.user.v1.CreateUserRequest.AttributesEntry
+	(*User)(nil),                     // 27: authtuna_api.user.v1.User
+	(*fieldmaskpb.FieldMask)(nil),    // 28: google.protobuf.FieldMask
+	(*DeletedUser)(nil),              // 29: authtuna_api.user.v1.DeletedUser
+	(*timestamppb.Timestamp)(nil),    // 30: google.protobuf.Timestamp
+	(*BasicUser)(nil),                // 31: authtuna_api.user.v1.BasicUser
+	(AuditEventOrder)(0),             // 32: authtuna_api.user.v1.AuditEventOrder
+	(*AuditEvent)(nil),               // 33: authtuna_api.user.v1.AuditEvent
+	(*durationpb.Duration)(nil),      // 34: google.protobuf.Duration
 }
 var file_authtuna_api_user_v1_user_service_proto_depIdxs = []int32{
-	14, // 0: authtuna_api.user.v1.CreateUserRequest.attributes:type_name -> authtuna_api.user.v1.CreateUserRequest.AttributesEntry
-	15, // 1: authtuna_api.user.v1.CreateUserResponse.user:type_name -> authtuna_api.user.v1.User
-	15, // 2: authtuna_api.user.v1.GetUserResponse.user:type_name -> authtuna_api.user.v1.User
-	15, // 3: authtuna_api.user.v1.ListUsersResponse.users:type_name -> authtuna_api.user.v1.User
-	16, // 4: authtuna_api.user.v1.SearchUsersRequest.created_after:type_name -> google.protobuf.Timestamp
-	16, // 5: authtuna_api.user.v1.SearchUsersRequest.created_before:type_name -> google.protobuf.Timestamp
-	15, // 6: authtuna_api.user.v1.SearchUsersResponse.users:type_name -> authtuna_api.user.v1.User
-	17, // 7: authtuna_api.user.v1.BasicSearchUsersResponse.users:type_name -> authtuna_api.user.v1.BasicUser
-	16, // 8: authtuna_api.user.v1.ListAuditEventsRequest.since:type_name -> google.protobuf.Timestamp
-	16, // 9: authtuna_api.user.v1.ListAuditEventsRequest.until:type_name -> google.protobuf.Timestamp
-	18, // 10: authtuna_api.user.v1.ListAuditEventsRequest.order:type_name -> authtuna_api.user.v1.AuditEventOrder
-	19, // 11: authtuna_api.user.v1.ListAuditEventsResponse.events:type_name -> authtuna_api.user.v1.AuditEvent
-	20, // 12: authtuna_api.user.v1.WatchAuditEventsRequest.heartbeat_interval:type_name -> google.protobuf.Duration
-	19, // 13: authtuna_api.user.v1.WatchAuditEventsResponse.events:type_name -> authtuna_api.user.v1.AuditEvent
-	16, // 14: authtuna_api.user.v1.WatchAuditEventsResponse.heartbeat_at:type_name -> google.protobuf.Timestamp
-	0,  // 15: authtuna_api.user.v1.UserService.CreateUser:input_type -> authtuna_api.user.v1.CreateUserRequest
-	2,  // 16: authtuna_api.user.v1.UserService.GetUser:input_type -> authtuna_api.user.v1.GetUserRequest
-	4,  // 17: authtuna_api.user.v1.UserService.ListUsers:input_type -> authtuna_api.user.v1.ListUsersRequest
-	6,  // 18: authtuna_api.user.v1.UserService.SearchUsers:input_type -> authtuna_api.user.v1.SearchUsersRequest
-	8,  // 19: authtuna_api.user.v1.UserService.BasicSearchUsers:input_type -> authtuna_api.user.v1.BasicSearchUsersRequest
-	10, // 20: authtuna_api.user.v1.UserService.ListAuditEvents:input_type -> authtuna_api.user.v1.ListAuditEventsRequest
-	12, // 21: authtuna_api.user.v1.UserService.WatchAuditEvents:input_type -> authtuna_api.user.v1.WatchAuditEventsRequest
-	1,  // 22: authtuna_api.user.v1.UserService.CreateUser:output_type -> authtuna_api.user.v1.CreateUserResponse
-	3,  // 23: authtuna_api.user.v1.UserService.GetUser:output_type -> authtuna_api.user.v1.GetUserResponse
-	5,  // 24: authtuna_api.user.v1.UserService.ListUsers:output_type -> authtuna_api.user.v1.ListUsersResponse
-	7,  // 25: authtuna_api.user.v1.UserService.SearchUsers:output_type -> authtuna_api.user.v1.SearchUsersResponse
-	9,  // 26: authtuna_api.user.v1.UserService.BasicSearchUsers:output_type -> authtuna_api.user.v1.BasicSearchUsersResponse
-	11, // 27: authtuna_api.user.v1.UserService.ListAuditEvents:output_type -> authtuna_api.user.v1.ListAuditEventsResponse
-	13, // 28: authtuna_api.user.v1.UserService.WatchAuditEvents:output_type -> authtuna_api.user.v1.WatchAuditEventsResponse
-	22, // [22:29] is the sub-list for method output_type
-	15, // [15:22] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	26, // 0: authtuna_api.user.v1.CreateUserRequest.attributes:type_name -> authtuna_api.user.v1.CreateUserRequest.AttributesEntry
+	27, // 1: authtuna_api.user.v1.CreateUserResponse.user:type_name -> authtuna_api.user.v1.User
+	27, // 2: authtuna_api.user.v1.GetUserResponse.user:type_name -> authtuna_api.user.v1.User
+	27, // 3: authtuna_api.user.v1.ListUsersResponse.users:type_name -> authtuna_api.user.v1.User
+	27, // 4: authtuna_api.user.v1.UpdateUserRequest.user:type_name -> authtuna_api.user.v1.User
+	28, // 5: authtuna_api.user.v1.UpdateUserRequest.update_mask:type_name -> google.protobuf.FieldMask
+	27, // 6: authtuna_api.user.v1.UpdateUserResponse.user:type_name -> authtuna_api.user.v1.User
+	27, // 7: authtuna_api.user.v1.SetPasswordResponse.user:type_name -> authtuna_api.user.v1.User
+	27, // 8: authtuna_api.user.v1.SuspendUserResponse.user:type_name -> authtuna_api.user.v1.User
+	27, // 9: authtuna_api.user.v1.UnsuspendUserResponse.user:type_name -> authtuna_api.user.v1.User
+	29, // 10: authtuna_api.user.v1.DeleteUserResponse.deleted_user:type_name -> authtuna_api.user.v1.DeletedUser
+	29, // 11: authtuna_api.user.v1.GetDeletedUserResponse.deleted_user:type_name -> authtuna_api.user.v1.DeletedUser
+	30, // 12: authtuna_api.user.v1.SearchUsersRequest.created_after:type_name -> google.protobuf.Timestamp
+	30, // 13: authtuna_api.user.v1.SearchUsersRequest.created_before:type_name -> google.protobuf.Timestamp
+	27, // 14: authtuna_api.user.v1.SearchUsersResponse.users:type_name -> authtuna_api.user.v1.User
+	31, // 15: authtuna_api.user.v1.BasicSearchUsersResponse.users:type_name -> authtuna_api.user.v1.BasicUser
+	30, // 16: authtuna_api.user.v1.ListAuditEventsRequest.since:type_name -> google.protobuf.Timestamp
+	30, // 17: authtuna_api.user.v1.ListAuditEventsRequest.until:type_name -> google.protobuf.Timestamp
+	32, // 18: authtuna_api.user.v1.ListAuditEventsRequest.order:type_name -> authtuna_api.user.v1.AuditEventOrder
+	33, // 19: authtuna_api.user.v1.ListAuditEventsResponse.events:type_name -> authtuna_api.user.v1.AuditEvent
+	34, // 20: authtuna_api.user.v1.WatchAuditEventsRequest.heartbeat_interval:type_name -> google.protobuf.Duration
+	33, // 21: authtuna_api.user.v1.WatchAuditEventsResponse.events:type_name -> authtuna_api.user.v1.AuditEvent
+	30, // 22: authtuna_api.user.v1.WatchAuditEventsResponse.heartbeat_at:type_name -> google.protobuf.Timestamp
+	0,  // 23: authtuna_api.user.v1.UserService.CreateUser:input_type -> authtuna_api.user.v1.CreateUserRequest
+	2,  // 24: authtuna_api.user.v1.UserService.GetUser:input_type -> authtuna_api.user.v1.GetUserRequest
+	4,  // 25: authtuna_api.user.v1.UserService.ListUsers:input_type -> authtuna_api.user.v1.ListUsersRequest
+	6,  // 26: authtuna_api.user.v1.UserService.UpdateUser:input_type -> authtuna_api.user.v1.UpdateUserRequest
+	8,  // 27: authtuna_api.user.v1.UserService.SetPassword:input_type -> authtuna_api.user.v1.SetPasswordRequest
+	10, // 28: authtuna_api.user.v1.UserService.SuspendUser:input_type -> authtuna_api.user.v1.SuspendUserRequest
+	12, // 29: authtuna_api.user.v1.UserService.UnsuspendUser:input_type -> authtuna_api.user.v1.UnsuspendUserRequest
+	14, // 30: authtuna_api.user.v1.UserService.DeleteUser:input_type -> authtuna_api.user.v1.DeleteUserRequest
+	16, // 31: authtuna_api.user.v1.UserService.GetDeletedUser:input_type -> authtuna_api.user.v1.GetDeletedUserRequest
+	18, // 32: authtuna_api.user.v1.UserService.SearchUsers:input_type -> authtuna_api.user.v1.SearchUsersRequest
+	20, // 33: authtuna_api.user.v1.UserService.BasicSearchUsers:input_type -> authtuna_api.user.v1.BasicSearchUsersRequest
+	22, // 34: authtuna_api.user.v1.UserService.ListAuditEvents:input_type -> authtuna_api.user.v1.ListAuditEventsRequest
+	24, // 35: authtuna_api.user.v1.UserService.WatchAuditEvents:input_type -> authtuna_api.user.v1.WatchAuditEventsRequest
+	1,  // 36: authtuna_api.user.v1.UserService.CreateUser:output_type -> authtuna_api.user.v1.CreateUserResponse
+	3,  // 37: authtuna_api.user.v1.UserService.GetUser:output_type -> authtuna_api.user.v1.GetUserResponse
+	5,  // 38: authtuna_api.user.v1.UserService.ListUsers:output_type -> authtuna_api.user.v1.ListUsersResponse
+	7,  // 39: authtuna_api.user.v1.UserService.UpdateUser:output_type -> authtuna_api.user.v1.UpdateUserResponse
+	9,  // 40: authtuna_api.user.v1.UserService.SetPassword:output_type -> authtuna_api.user.v1.SetPasswordResponse
+	11, // 41: authtuna_api.user.v1.UserService.SuspendUser:output_type -> authtuna_api.user.v1.SuspendUserResponse
+	13, // 42: authtuna_api.user.v1.UserService.UnsuspendUser:output_type -> authtuna_api.user.v1.UnsuspendUserResponse
+	15, // 43: authtuna_api.user.v1.UserService.DeleteUser:output_type -> authtuna_api.user.v1.DeleteUserResponse
+	17, // 44: authtuna_api.user.v1.UserService.GetDeletedUser:output_type -> authtuna_api.user.v1.GetDeletedUserResponse
+	19, // 45: authtuna_api.user.v1.UserService.SearchUsers:output_type -> authtuna_api.user.v1.SearchUsersResponse
+	21, // 46: authtuna_api.user.v1.UserService.BasicSearchUsers:output_type -> authtuna_api.user.v1.BasicSearchUsersResponse
+	23, // 47: authtuna_api.user.v1.UserService.ListAuditEvents:output_type -> authtuna_api.user.v1.ListAuditEventsResponse
+	25, // 48: authtuna_api.user.v1.UserService.WatchAuditEvents:output_type -> authtuna_api.user.v1.WatchAuditEventsResponse
+	36, // [36:49] is the sub-list for method output_type
+	23, // [23:36] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_authtuna_api_user_v1_user_service_proto_init() }
@@ -1280,15 +1984,15 @@ func file_authtuna_api_user_v1_user_service_proto_init() {
 		(*GetUserRequest_Email)(nil),
 		(*GetUserRequest_Username)(nil),
 	}
-	file_authtuna_api_user_v1_user_service_proto_msgTypes[6].OneofWrappers = []any{}
-	file_authtuna_api_user_v1_user_service_proto_msgTypes[12].OneofWrappers = []any{}
+	file_authtuna_api_user_v1_user_service_proto_msgTypes[18].OneofWrappers = []any{}
+	file_authtuna_api_user_v1_user_service_proto_msgTypes[24].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_authtuna_api_user_v1_user_service_proto_rawDesc), len(file_authtuna_api_user_v1_user_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   15,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

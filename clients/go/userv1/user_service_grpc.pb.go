@@ -22,6 +22,12 @@ const (
 	UserService_CreateUser_FullMethodName       = "/authtuna_api.user.v1.UserService/CreateUser"
 	UserService_GetUser_FullMethodName          = "/authtuna_api.user.v1.UserService/GetUser"
 	UserService_ListUsers_FullMethodName        = "/authtuna_api.user.v1.UserService/ListUsers"
+	UserService_UpdateUser_FullMethodName       = "/authtuna_api.user.v1.UserService/UpdateUser"
+	UserService_SetPassword_FullMethodName      = "/authtuna_api.user.v1.UserService/SetPassword"
+	UserService_SuspendUser_FullMethodName      = "/authtuna_api.user.v1.UserService/SuspendUser"
+	UserService_UnsuspendUser_FullMethodName    = "/authtuna_api.user.v1.UserService/UnsuspendUser"
+	UserService_DeleteUser_FullMethodName       = "/authtuna_api.user.v1.UserService/DeleteUser"
+	UserService_GetDeletedUser_FullMethodName   = "/authtuna_api.user.v1.UserService/GetDeletedUser"
 	UserService_SearchUsers_FullMethodName      = "/authtuna_api.user.v1.UserService/SearchUsers"
 	UserService_BasicSearchUsers_FullMethodName = "/authtuna_api.user.v1.UserService/BasicSearchUsers"
 	UserService_ListAuditEvents_FullMethodName  = "/authtuna_api.user.v1.UserService/ListAuditEvents"
@@ -32,12 +38,15 @@ const (
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// UserService manages user accounts: registration, lookup, listing, search, and the
-// audit trail.
+// UserService manages user accounts over their whole lifecycle: registration, lookup,
+// listing, updates, passwords, suspension and deletion (with an archive), search, and
+// the audit trail.
 //
-// Every RPC requires `authorization: Bearer <token>` metadata; a missing, unknown,
-// expired or revoked token fails with UNAUTHENTICATED, and a caller lacking the
-// RPC's permission fails with PERMISSION_DENIED. Errors carry a `google.rpc.Status`
+// Every RPC requires `authorization: Bearer <token>` metadata (or, on a server that
+// requires client certificates, a certificate bound to a service account); a missing,
+// unknown, expired or revoked token, or one whose user is suspended, fails with
+// UNAUTHENTICATED, and a caller lacking the RPC's permission fails with
+// PERMISSION_DENIED. Errors carry a `google.rpc.Status`
 // with `google.rpc.ErrorInfo` (domain "authtuna", a stable reason) and, for invalid
 // input, `google.rpc.BadRequest` naming each offending field.
 type UserServiceClient interface {
@@ -50,7 +59,8 @@ type UserServiceClient interface {
 	// is named), ALREADY_EXISTS (email or username already registered, compared
 	// case-insensitively), UNAUTHENTICATED, PERMISSION_DENIED.
 	CreateUser(ctx context.Context, in *CreateUserRequest, opts ...grpc.CallOption) (*CreateUserResponse, error)
-	// Looks up one user by id, email or username (email and username case-insensitively).
+	// Looks up one user by id, email or username (email and username case-insensitively),
+	// with its role assignments when `with_relations` is set.
 	// Requires permission `users.read`.
 	//
 	// Errors: INVALID_ARGUMENT (no lookup key, or a malformed id), NOT_FOUND (no such
@@ -63,6 +73,73 @@ type UserServiceClient interface {
 	// Errors: INVALID_ARGUMENT (negative skip, limit out of range, malformed page
 	// token, or skip together with a page token), UNAUTHENTICATED, PERMISSION_DENIED.
 	ListUsers(ctx context.Context, in *ListUsersRequest, opts ...grpc.CallOption) (*ListUsersResponse, error)
+	// Changes the fields named in `update_mask` to their values in `user`; fields not
+	// named are left alone, whatever `user` holds for them. Updatable paths: `username`,
+	// `email`, `email_verified`, `attributes` (the whole map is replaced) and
+	// `last_login_at` (unset clears it). Changing `email` to a different address also sets
+	// `email_verified` to false unless the mask names `email_verified` too. Emails and
+	// usernames obey the CreateUser rules and stay unique case-insensitively.
+	//
+	// Optimistic concurrency: `etag` is required and must be the `etag` of the user as
+	// last read; if the user changed since, nothing is written and the call fails with
+	// ABORTED (reason STALE_ETAG): read the user again and retry. An update that changes
+	// nothing returns the user as it is and writes no audit event; otherwise a USER_UPDATED
+	// audit event records each changed field's old and new value, and the returned user
+	// carries a new etag. Requires permission `users.update`.
+	//
+	// Errors: INVALID_ARGUMENT (malformed id or etag, missing etag, an empty mask, a path
+	// that is unknown or protected such as `id`, `password`, `created_at` or `is_active`,
+	// named as `update_mask.paths[i]`; a bad value, named as `user.<field>`), NOT_FOUND,
+	// ALREADY_EXISTS (email or username taken by another user), ABORTED (stale etag),
+	// UNAUTHENTICATED, PERMISSION_DENIED.
+	UpdateUser(ctx context.Context, in *UpdateUserRequest, opts ...grpc.CallOption) (*UpdateUserResponse, error)
+	// Replaces the user's password. The new password must meet the CreateUser strength
+	// rules; it is hashed with argon2id and never stored or returned in clear. In the same
+	// transaction every session of the user is revoked, so anyone signed in with the old
+	// password is signed out. API tokens are machine credentials that are not obtained
+	// with the password: they keep working (revoke them separately, or suspend the user).
+	// Writes a PASSWORD_CHANGED audit event that holds no secret.
+	// Requires permission `users.set_password`.
+	//
+	// Errors: INVALID_ARGUMENT (malformed id; a weak password, reason WEAK_PASSWORD, field
+	// `password`), NOT_FOUND, UNAUTHENTICATED, PERMISSION_DENIED.
+	SetPassword(ctx context.Context, in *SetPasswordRequest, opts ...grpc.CallOption) (*SetPasswordResponse, error)
+	// Suspends an active user: it can no longer authenticate. The suspending admin is the
+	// caller. In the same transaction all of the user's sessions and API tokens are revoked
+	// (a suspended service account's token fails with UNAUTHENTICATED on its next call; the
+	// tokens stay revoked after UnsuspendUser). Writes a USER_SUSPENDED audit event with
+	// the reason. Requires permission `users.suspend`.
+	//
+	// Errors: INVALID_ARGUMENT (malformed id; reason missing, blank, longer than 500
+	// characters or holding control characters), NOT_FOUND, FAILED_PRECONDITION (reason
+	// USER_ALREADY_SUSPENDED; CANNOT_SUSPEND_SELF; LAST_ADMIN when the user is the last
+	// active holder of the Admin role), UNAUTHENTICATED, PERMISSION_DENIED.
+	SuspendUser(ctx context.Context, in *SuspendUserRequest, opts ...grpc.CallOption) (*SuspendUserResponse, error)
+	// Reactivates a suspended user and clears its suspension. The caller is recorded as
+	// the admin. Writes a USER_UNSUSPENDED audit event with the reason.
+	// Requires permission `users.suspend`.
+	//
+	// Errors: INVALID_ARGUMENT (malformed id; reason missing, blank, too long or holding
+	// control characters), NOT_FOUND, FAILED_PRECONDITION (reason USER_NOT_SUSPENDED),
+	// UNAUTHENTICATED, PERMISSION_DENIED.
+	UnsuspendUser(ctx context.Context, in *UnsuspendUserRequest, opts ...grpc.CallOption) (*UnsuspendUserResponse, error)
+	// Deletes a user in one transaction: archives it as a DeletedUser (without its
+	// password hash), removes its sessions, API tokens and role assignments (the roles
+	// themselves and every other user's assignments stay), deletes the account and writes
+	// a USER_DELETED audit event about the deleted user's id. Audit events about the user
+	// are kept. If any step fails, nothing changes. Requires permission `users.delete`.
+	//
+	// Errors: INVALID_ARGUMENT (malformed id; reason longer than 500 characters or holding
+	// control characters), NOT_FOUND, FAILED_PRECONDITION (CANNOT_DELETE_SELF; LAST_ADMIN
+	// when the user is the last active holder of the Admin role), UNAUTHENTICATED,
+	// PERMISSION_DENIED.
+	DeleteUser(ctx context.Context, in *DeleteUserRequest, opts ...grpc.CallOption) (*DeleteUserResponse, error)
+	// Reads the archived record of a deleted user. The archive keeps personal data of
+	// deleted accounts, so it needs the same permission as deleting: `users.delete`.
+	//
+	// Errors: INVALID_ARGUMENT (malformed id), NOT_FOUND (reason DELETED_USER_NOT_FOUND),
+	// UNAUTHENTICATED, PERMISSION_DENIED.
+	GetDeletedUser(ctx context.Context, in *GetDeletedUserRequest, opts ...grpc.CallOption) (*GetDeletedUserResponse, error)
 	// Streams the users matching every given filter (AND), in id order (creation order).
 	// Each message carries a batch of users; clients flatten the batches into one
 	// sequence. Pages are read from the database one at a time, each in its own short
@@ -150,6 +227,66 @@ func (c *userServiceClient) ListUsers(ctx context.Context, in *ListUsersRequest,
 	return out, nil
 }
 
+func (c *userServiceClient) UpdateUser(ctx context.Context, in *UpdateUserRequest, opts ...grpc.CallOption) (*UpdateUserResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateUserResponse)
+	err := c.cc.Invoke(ctx, UserService_UpdateUser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *userServiceClient) SetPassword(ctx context.Context, in *SetPasswordRequest, opts ...grpc.CallOption) (*SetPasswordResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetPasswordResponse)
+	err := c.cc.Invoke(ctx, UserService_SetPassword_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *userServiceClient) SuspendUser(ctx context.Context, in *SuspendUserRequest, opts ...grpc.CallOption) (*SuspendUserResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SuspendUserResponse)
+	err := c.cc.Invoke(ctx, UserService_SuspendUser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *userServiceClient) UnsuspendUser(ctx context.Context, in *UnsuspendUserRequest, opts ...grpc.CallOption) (*UnsuspendUserResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UnsuspendUserResponse)
+	err := c.cc.Invoke(ctx, UserService_UnsuspendUser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *userServiceClient) DeleteUser(ctx context.Context, in *DeleteUserRequest, opts ...grpc.CallOption) (*DeleteUserResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteUserResponse)
+	err := c.cc.Invoke(ctx, UserService_DeleteUser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *userServiceClient) GetDeletedUser(ctx context.Context, in *GetDeletedUserRequest, opts ...grpc.CallOption) (*GetDeletedUserResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetDeletedUserResponse)
+	err := c.cc.Invoke(ctx, UserService_GetDeletedUser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *userServiceClient) SearchUsers(ctx context.Context, in *SearchUsersRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SearchUsersResponse], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	stream, err := c.cc.NewStream(ctx, &UserService_ServiceDesc.Streams[0], UserService_SearchUsers_FullMethodName, cOpts...)
@@ -230,12 +367,15 @@ type UserService_WatchAuditEventsClient = grpc.ServerStreamingClient[WatchAuditE
 // All implementations must embed UnimplementedUserServiceServer
 // for forward compatibility.
 //
-// UserService manages user accounts: registration, lookup, listing, search, and the
-// audit trail.
+// UserService manages user accounts over their whole lifecycle: registration, lookup,
+// listing, updates, passwords, suspension and deletion (with an archive), search, and
+// the audit trail.
 //
-// Every RPC requires `authorization: Bearer <token>` metadata; a missing, unknown,
-// expired or revoked token fails with UNAUTHENTICATED, and a caller lacking the
-// RPC's permission fails with PERMISSION_DENIED. Errors carry a `google.rpc.Status`
+// Every RPC requires `authorization: Bearer <token>` metadata (or, on a server that
+// requires client certificates, a certificate bound to a service account); a missing,
+// unknown, expired or revoked token, or one whose user is suspended, fails with
+// UNAUTHENTICATED, and a caller lacking the RPC's permission fails with
+// PERMISSION_DENIED. Errors carry a `google.rpc.Status`
 // with `google.rpc.ErrorInfo` (domain "authtuna", a stable reason) and, for invalid
 // input, `google.rpc.BadRequest` naming each offending field.
 type UserServiceServer interface {
@@ -248,7 +388,8 @@ type UserServiceServer interface {
 	// is named), ALREADY_EXISTS (email or username already registered, compared
 	// case-insensitively), UNAUTHENTICATED, PERMISSION_DENIED.
 	CreateUser(context.Context, *CreateUserRequest) (*CreateUserResponse, error)
-	// Looks up one user by id, email or username (email and username case-insensitively).
+	// Looks up one user by id, email or username (email and username case-insensitively),
+	// with its role assignments when `with_relations` is set.
 	// Requires permission `users.read`.
 	//
 	// Errors: INVALID_ARGUMENT (no lookup key, or a malformed id), NOT_FOUND (no such
@@ -261,6 +402,73 @@ type UserServiceServer interface {
 	// Errors: INVALID_ARGUMENT (negative skip, limit out of range, malformed page
 	// token, or skip together with a page token), UNAUTHENTICATED, PERMISSION_DENIED.
 	ListUsers(context.Context, *ListUsersRequest) (*ListUsersResponse, error)
+	// Changes the fields named in `update_mask` to their values in `user`; fields not
+	// named are left alone, whatever `user` holds for them. Updatable paths: `username`,
+	// `email`, `email_verified`, `attributes` (the whole map is replaced) and
+	// `last_login_at` (unset clears it). Changing `email` to a different address also sets
+	// `email_verified` to false unless the mask names `email_verified` too. Emails and
+	// usernames obey the CreateUser rules and stay unique case-insensitively.
+	//
+	// Optimistic concurrency: `etag` is required and must be the `etag` of the user as
+	// last read; if the user changed since, nothing is written and the call fails with
+	// ABORTED (reason STALE_ETAG): read the user again and retry. An update that changes
+	// nothing returns the user as it is and writes no audit event; otherwise a USER_UPDATED
+	// audit event records each changed field's old and new value, and the returned user
+	// carries a new etag. Requires permission `users.update`.
+	//
+	// Errors: INVALID_ARGUMENT (malformed id or etag, missing etag, an empty mask, a path
+	// that is unknown or protected such as `id`, `password`, `created_at` or `is_active`,
+	// named as `update_mask.paths[i]`; a bad value, named as `user.<field>`), NOT_FOUND,
+	// ALREADY_EXISTS (email or username taken by another user), ABORTED (stale etag),
+	// UNAUTHENTICATED, PERMISSION_DENIED.
+	UpdateUser(context.Context, *UpdateUserRequest) (*UpdateUserResponse, error)
+	// Replaces the user's password. The new password must meet the CreateUser strength
+	// rules; it is hashed with argon2id and never stored or returned in clear. In the same
+	// transaction every session of the user is revoked, so anyone signed in with the old
+	// password is signed out. API tokens are machine credentials that are not obtained
+	// with the password: they keep working (revoke them separately, or suspend the user).
+	// Writes a PASSWORD_CHANGED audit event that holds no secret.
+	// Requires permission `users.set_password`.
+	//
+	// Errors: INVALID_ARGUMENT (malformed id; a weak password, reason WEAK_PASSWORD, field
+	// `password`), NOT_FOUND, UNAUTHENTICATED, PERMISSION_DENIED.
+	SetPassword(context.Context, *SetPasswordRequest) (*SetPasswordResponse, error)
+	// Suspends an active user: it can no longer authenticate. The suspending admin is the
+	// caller. In the same transaction all of the user's sessions and API tokens are revoked
+	// (a suspended service account's token fails with UNAUTHENTICATED on its next call; the
+	// tokens stay revoked after UnsuspendUser). Writes a USER_SUSPENDED audit event with
+	// the reason. Requires permission `users.suspend`.
+	//
+	// Errors: INVALID_ARGUMENT (malformed id; reason missing, blank, longer than 500
+	// characters or holding control characters), NOT_FOUND, FAILED_PRECONDITION (reason
+	// USER_ALREADY_SUSPENDED; CANNOT_SUSPEND_SELF; LAST_ADMIN when the user is the last
+	// active holder of the Admin role), UNAUTHENTICATED, PERMISSION_DENIED.
+	SuspendUser(context.Context, *SuspendUserRequest) (*SuspendUserResponse, error)
+	// Reactivates a suspended user and clears its suspension. The caller is recorded as
+	// the admin. Writes a USER_UNSUSPENDED audit event with the reason.
+	// Requires permission `users.suspend`.
+	//
+	// Errors: INVALID_ARGUMENT (malformed id; reason missing, blank, too long or holding
+	// control characters), NOT_FOUND, FAILED_PRECONDITION (reason USER_NOT_SUSPENDED),
+	// UNAUTHENTICATED, PERMISSION_DENIED.
+	UnsuspendUser(context.Context, *UnsuspendUserRequest) (*UnsuspendUserResponse, error)
+	// Deletes a user in one transaction: archives it as a DeletedUser (without its
+	// password hash), removes its sessions, API tokens and role assignments (the roles
+	// themselves and every other user's assignments stay), deletes the account and writes
+	// a USER_DELETED audit event about the deleted user's id. Audit events about the user
+	// are kept. If any step fails, nothing changes. Requires permission `users.delete`.
+	//
+	// Errors: INVALID_ARGUMENT (malformed id; reason longer than 500 characters or holding
+	// control characters), NOT_FOUND, FAILED_PRECONDITION (CANNOT_DELETE_SELF; LAST_ADMIN
+	// when the user is the last active holder of the Admin role), UNAUTHENTICATED,
+	// PERMISSION_DENIED.
+	DeleteUser(context.Context, *DeleteUserRequest) (*DeleteUserResponse, error)
+	// Reads the archived record of a deleted user. The archive keeps personal data of
+	// deleted accounts, so it needs the same permission as deleting: `users.delete`.
+	//
+	// Errors: INVALID_ARGUMENT (malformed id), NOT_FOUND (reason DELETED_USER_NOT_FOUND),
+	// UNAUTHENTICATED, PERMISSION_DENIED.
+	GetDeletedUser(context.Context, *GetDeletedUserRequest) (*GetDeletedUserResponse, error)
 	// Streams the users matching every given filter (AND), in id order (creation order).
 	// Each message carries a batch of users; clients flatten the batches into one
 	// sequence. Pages are read from the database one at a time, each in its own short
@@ -326,6 +534,24 @@ func (UnimplementedUserServiceServer) GetUser(context.Context, *GetUserRequest) 
 }
 func (UnimplementedUserServiceServer) ListUsers(context.Context, *ListUsersRequest) (*ListUsersResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListUsers not implemented")
+}
+func (UnimplementedUserServiceServer) UpdateUser(context.Context, *UpdateUserRequest) (*UpdateUserResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateUser not implemented")
+}
+func (UnimplementedUserServiceServer) SetPassword(context.Context, *SetPasswordRequest) (*SetPasswordResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetPassword not implemented")
+}
+func (UnimplementedUserServiceServer) SuspendUser(context.Context, *SuspendUserRequest) (*SuspendUserResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SuspendUser not implemented")
+}
+func (UnimplementedUserServiceServer) UnsuspendUser(context.Context, *UnsuspendUserRequest) (*UnsuspendUserResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UnsuspendUser not implemented")
+}
+func (UnimplementedUserServiceServer) DeleteUser(context.Context, *DeleteUserRequest) (*DeleteUserResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteUser not implemented")
+}
+func (UnimplementedUserServiceServer) GetDeletedUser(context.Context, *GetDeletedUserRequest) (*GetDeletedUserResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetDeletedUser not implemented")
 }
 func (UnimplementedUserServiceServer) SearchUsers(*SearchUsersRequest, grpc.ServerStreamingServer[SearchUsersResponse]) error {
 	return status.Error(codes.Unimplemented, "method SearchUsers not implemented")
@@ -414,6 +640,114 @@ func _UserService_ListUsers_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _UserService_UpdateUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateUserRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(UserServiceServer).UpdateUser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: UserService_UpdateUser_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(UserServiceServer).UpdateUser(ctx, req.(*UpdateUserRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _UserService_SetPassword_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetPasswordRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(UserServiceServer).SetPassword(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: UserService_SetPassword_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(UserServiceServer).SetPassword(ctx, req.(*SetPasswordRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _UserService_SuspendUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SuspendUserRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(UserServiceServer).SuspendUser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: UserService_SuspendUser_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(UserServiceServer).SuspendUser(ctx, req.(*SuspendUserRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _UserService_UnsuspendUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UnsuspendUserRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(UserServiceServer).UnsuspendUser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: UserService_UnsuspendUser_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(UserServiceServer).UnsuspendUser(ctx, req.(*UnsuspendUserRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _UserService_DeleteUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteUserRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(UserServiceServer).DeleteUser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: UserService_DeleteUser_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(UserServiceServer).DeleteUser(ctx, req.(*DeleteUserRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _UserService_GetDeletedUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetDeletedUserRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(UserServiceServer).GetDeletedUser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: UserService_GetDeletedUser_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(UserServiceServer).GetDeletedUser(ctx, req.(*GetDeletedUserRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _UserService_SearchUsers_Handler(srv interface{}, stream grpc.ServerStream) error {
 	m := new(SearchUsersRequest)
 	if err := stream.RecvMsg(m); err != nil {
@@ -476,6 +810,30 @@ var UserService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListUsers",
 			Handler:    _UserService_ListUsers_Handler,
+		},
+		{
+			MethodName: "UpdateUser",
+			Handler:    _UserService_UpdateUser_Handler,
+		},
+		{
+			MethodName: "SetPassword",
+			Handler:    _UserService_SetPassword_Handler,
+		},
+		{
+			MethodName: "SuspendUser",
+			Handler:    _UserService_SuspendUser_Handler,
+		},
+		{
+			MethodName: "UnsuspendUser",
+			Handler:    _UserService_UnsuspendUser_Handler,
+		},
+		{
+			MethodName: "DeleteUser",
+			Handler:    _UserService_DeleteUser_Handler,
+		},
+		{
+			MethodName: "GetDeletedUser",
+			Handler:    _UserService_GetDeletedUser_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

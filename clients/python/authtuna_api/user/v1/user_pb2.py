@@ -22,10 +22,11 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from authtuna_api.user.v1 import role_pb2 as authtuna__api_dot_user_dot_v1_dot_role__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x61uthtuna_api/user/v1/user.proto\x12\x14\x61uthtuna_api.user.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf1\x03\n\x04User\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x10\n\x08username\x18\x03 \x01(\t\x12\x11\n\tis_active\x18\x04 \x01(\x08\x12\x16\n\x0e\x65mail_verified\x18\x05 \x01(\x08\x12\x14\n\x0chas_password\x18\x06 \x01(\x08\x12\x1a\n\x12is_service_account\x18\x07 \x01(\x08\x12>\n\nattributes\x18\x08 \x03(\x0b\x32*.authtuna_api.user.v1.User.AttributesEntry\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rlast_login_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0csuspended_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11suspension_reason\x18\r \x01(\t\x12\x0c\n\x04\x65tag\x18\x0e \x01(\t\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\".\n\tBasicUser\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x10\n\x08username\x18\x02 \x01(\tB<Z:github.com/authtuna/authtuna-grpc/clients/go/userv1;userv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x61uthtuna_api/user/v1/user.proto\x12\x14\x61uthtuna_api.user.v1\x1a\x1f\x61uthtuna_api/user/v1/role.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb1\x04\n\x04User\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x10\n\x08username\x18\x03 \x01(\t\x12\x11\n\tis_active\x18\x04 \x01(\x08\x12\x16\n\x0e\x65mail_verified\x18\x05 \x01(\x08\x12\x14\n\x0chas_password\x18\x06 \x01(\x08\x12\x1a\n\x12is_service_account\x18\x07 \x01(\x08\x12>\n\nattributes\x18\x08 \x03(\x0b\x32*.authtuna_api.user.v1.User.AttributesEntry\x12.\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rlast_login_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0csuspended_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11suspension_reason\x18\r \x01(\t\x12\x0c\n\x04\x65tag\x18\x0e \x01(\t\x12>\n\x10role_assignments\x18\x0f \x03(\x0b\x32$.authtuna_api.user.v1.RoleAssignment\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xec\x03\n\x0b\x44\x65letedUser\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x10\n\x08username\x18\x03 \x01(\t\x12\x1a\n\x12is_service_account\x18\x04 \x01(\x08\x12\x16\n\x0e\x65mail_verified\x18\x05 \x01(\x08\x12\x45\n\nattributes\x18\x06 \x03(\x0b\x32\x31.authtuna_api.user.v1.DeletedUser.AttributesEntry\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rlast_login_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0csuspended_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11suspension_reason\x18\n \x01(\t\x12.\n\ndeleted_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\ndeleted_by\x18\x0c \x01(\t\x12\x0e\n\x06reason\x18\r \x01(\t\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\".\n\tBasicUser\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x10\n\x08username\x18\x02 \x01(\tB<Z:github.com/authtuna/authtuna-grpc/clients/go/userv1;userv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,10 +36,16 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._serialized_options = b'Z:github.com/authtuna/authtuna-grpc/clients/go/userv1;userv1'
   _globals['_USER_ATTRIBUTESENTRY']._loaded_options = None
   _globals['_USER_ATTRIBUTESENTRY']._serialized_options = b'8\001'
-  _globals['_USER']._serialized_start=91
-  _globals['_USER']._serialized_end=588
-  _globals['_USER_ATTRIBUTESENTRY']._serialized_start=539
-  _globals['_USER_ATTRIBUTESENTRY']._serialized_end=588
-  _globals['_BASICUSER']._serialized_start=590
-  _globals['_BASICUSER']._serialized_end=636
+  _globals['_DELETEDUSER_ATTRIBUTESENTRY']._loaded_options = None
+  _globals['_DELETEDUSER_ATTRIBUTESENTRY']._serialized_options = b'8\001'
+  _globals['_USER']._serialized_start=124
+  _globals['_USER']._serialized_end=685
+  _globals['_USER_ATTRIBUTESENTRY']._serialized_start=636
+  _globals['_USER_ATTRIBUTESENTRY']._serialized_end=685
+  _globals['_DELETEDUSER']._serialized_start=688
+  _globals['_DELETEDUSER']._serialized_end=1180
+  _globals['_DELETEDUSER_ATTRIBUTESENTRY']._serialized_start=636
+  _globals['_DELETEDUSER_ATTRIBUTESENTRY']._serialized_end=685
+  _globals['_BASICUSER']._serialized_start=1182
+  _globals['_BASICUSER']._serialized_end=1228
 # @@protoc_insertion_point(module_scope)

@@ -3,6 +3,7 @@ import datetime
 from authtuna_api.user.v1 import audit_pb2 as _audit_pb2
 from authtuna_api.user.v1 import user_pb2 as _user_pb2
 from google.protobuf import duration_pb2 as _duration_pb2
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -40,14 +41,16 @@ class CreateUserResponse(_message.Message):
     def __init__(self, user: _Optional[_Union[_user_pb2.User, _Mapping]] = ...) -> None: ...
 
 class GetUserRequest(_message.Message):
-    __slots__ = ("id", "email", "username")
+    __slots__ = ("id", "email", "username", "with_relations")
     ID_FIELD_NUMBER: _ClassVar[int]
     EMAIL_FIELD_NUMBER: _ClassVar[int]
     USERNAME_FIELD_NUMBER: _ClassVar[int]
+    WITH_RELATIONS_FIELD_NUMBER: _ClassVar[int]
     id: str
     email: str
     username: str
-    def __init__(self, id: _Optional[str] = ..., email: _Optional[str] = ..., username: _Optional[str] = ...) -> None: ...
+    with_relations: bool
+    def __init__(self, id: _Optional[str] = ..., email: _Optional[str] = ..., username: _Optional[str] = ..., with_relations: bool = ...) -> None: ...
 
 class GetUserResponse(_message.Message):
     __slots__ = ("user",)
@@ -72,6 +75,92 @@ class ListUsersResponse(_message.Message):
     users: _containers.RepeatedCompositeFieldContainer[_user_pb2.User]
     next_page_token: str
     def __init__(self, users: _Optional[_Iterable[_Union[_user_pb2.User, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class UpdateUserRequest(_message.Message):
+    __slots__ = ("id", "user", "update_mask", "etag")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    user: _user_pb2.User
+    update_mask: _field_mask_pb2.FieldMask
+    etag: str
+    def __init__(self, id: _Optional[str] = ..., user: _Optional[_Union[_user_pb2.User, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ..., etag: _Optional[str] = ...) -> None: ...
+
+class UpdateUserResponse(_message.Message):
+    __slots__ = ("user",)
+    USER_FIELD_NUMBER: _ClassVar[int]
+    user: _user_pb2.User
+    def __init__(self, user: _Optional[_Union[_user_pb2.User, _Mapping]] = ...) -> None: ...
+
+class SetPasswordRequest(_message.Message):
+    __slots__ = ("id", "password")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    password: str
+    def __init__(self, id: _Optional[str] = ..., password: _Optional[str] = ...) -> None: ...
+
+class SetPasswordResponse(_message.Message):
+    __slots__ = ("user",)
+    USER_FIELD_NUMBER: _ClassVar[int]
+    user: _user_pb2.User
+    def __init__(self, user: _Optional[_Union[_user_pb2.User, _Mapping]] = ...) -> None: ...
+
+class SuspendUserRequest(_message.Message):
+    __slots__ = ("id", "reason")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    reason: str
+    def __init__(self, id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class SuspendUserResponse(_message.Message):
+    __slots__ = ("user",)
+    USER_FIELD_NUMBER: _ClassVar[int]
+    user: _user_pb2.User
+    def __init__(self, user: _Optional[_Union[_user_pb2.User, _Mapping]] = ...) -> None: ...
+
+class UnsuspendUserRequest(_message.Message):
+    __slots__ = ("id", "reason")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    reason: str
+    def __init__(self, id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class UnsuspendUserResponse(_message.Message):
+    __slots__ = ("user",)
+    USER_FIELD_NUMBER: _ClassVar[int]
+    user: _user_pb2.User
+    def __init__(self, user: _Optional[_Union[_user_pb2.User, _Mapping]] = ...) -> None: ...
+
+class DeleteUserRequest(_message.Message):
+    __slots__ = ("id", "reason")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    reason: str
+    def __init__(self, id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class DeleteUserResponse(_message.Message):
+    __slots__ = ("deleted_user",)
+    DELETED_USER_FIELD_NUMBER: _ClassVar[int]
+    deleted_user: _user_pb2.DeletedUser
+    def __init__(self, deleted_user: _Optional[_Union[_user_pb2.DeletedUser, _Mapping]] = ...) -> None: ...
+
+class GetDeletedUserRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class GetDeletedUserResponse(_message.Message):
+    __slots__ = ("deleted_user",)
+    DELETED_USER_FIELD_NUMBER: _ClassVar[int]
+    deleted_user: _user_pb2.DeletedUser
+    def __init__(self, deleted_user: _Optional[_Union[_user_pb2.DeletedUser, _Mapping]] = ...) -> None: ...
 
 class SearchUsersRequest(_message.Message):
     __slots__ = ("identity", "role", "scope", "is_active", "email_verified", "created_after", "created_before", "skip", "limit", "page_token", "batch_size")

@@ -26,12 +26,15 @@ if _version_not_supported:
 
 
 class UserServiceStub(object):
-    """UserService manages user accounts: registration, lookup, listing, search, and the
-    audit trail.
+    """UserService manages user accounts over their whole lifecycle: registration, lookup,
+    listing, updates, passwords, suspension and deletion (with an archive), search, and
+    the audit trail.
 
-    Every RPC requires `authorization: Bearer <token>` metadata; a missing, unknown,
-    expired or revoked token fails with UNAUTHENTICATED, and a caller lacking the
-    RPC's permission fails with PERMISSION_DENIED. Errors carry a `google.rpc.Status`
+    Every RPC requires `authorization: Bearer <token>` metadata (or, on a server that
+    requires client certificates, a certificate bound to a service account); a missing,
+    unknown, expired or revoked token, or one whose user is suspended, fails with
+    UNAUTHENTICATED, and a caller lacking the RPC's permission fails with
+    PERMISSION_DENIED. Errors carry a `google.rpc.Status`
     with `google.rpc.ErrorInfo` (domain "authtuna", a stable reason) and, for invalid
     input, `google.rpc.BadRequest` naming each offending field.
     """
@@ -57,6 +60,36 @@ class UserServiceStub(object):
                 request_serializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.ListUsersRequest.SerializeToString,
                 response_deserializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.ListUsersResponse.FromString,
                 _registered_method=True)
+        self.UpdateUser = channel.unary_unary(
+                '/authtuna_api.user.v1.UserService/UpdateUser',
+                request_serializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.UpdateUserRequest.SerializeToString,
+                response_deserializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.UpdateUserResponse.FromString,
+                _registered_method=True)
+        self.SetPassword = channel.unary_unary(
+                '/authtuna_api.user.v1.UserService/SetPassword',
+                request_serializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.SetPasswordRequest.SerializeToString,
+                response_deserializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.SetPasswordResponse.FromString,
+                _registered_method=True)
+        self.SuspendUser = channel.unary_unary(
+                '/authtuna_api.user.v1.UserService/SuspendUser',
+                request_serializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.SuspendUserRequest.SerializeToString,
+                response_deserializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.SuspendUserResponse.FromString,
+                _registered_method=True)
+        self.UnsuspendUser = channel.unary_unary(
+                '/authtuna_api.user.v1.UserService/UnsuspendUser',
+                request_serializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.UnsuspendUserRequest.SerializeToString,
+                response_deserializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.UnsuspendUserResponse.FromString,
+                _registered_method=True)
+        self.DeleteUser = channel.unary_unary(
+                '/authtuna_api.user.v1.UserService/DeleteUser',
+                request_serializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.DeleteUserRequest.SerializeToString,
+                response_deserializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.DeleteUserResponse.FromString,
+                _registered_method=True)
+        self.GetDeletedUser = channel.unary_unary(
+                '/authtuna_api.user.v1.UserService/GetDeletedUser',
+                request_serializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.GetDeletedUserRequest.SerializeToString,
+                response_deserializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.GetDeletedUserResponse.FromString,
+                _registered_method=True)
         self.SearchUsers = channel.unary_stream(
                 '/authtuna_api.user.v1.UserService/SearchUsers',
                 request_serializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.SearchUsersRequest.SerializeToString,
@@ -80,12 +113,15 @@ class UserServiceStub(object):
 
 
 class UserServiceServicer(object):
-    """UserService manages user accounts: registration, lookup, listing, search, and the
-    audit trail.
+    """UserService manages user accounts over their whole lifecycle: registration, lookup,
+    listing, updates, passwords, suspension and deletion (with an archive), search, and
+    the audit trail.
 
-    Every RPC requires `authorization: Bearer <token>` metadata; a missing, unknown,
-    expired or revoked token fails with UNAUTHENTICATED, and a caller lacking the
-    RPC's permission fails with PERMISSION_DENIED. Errors carry a `google.rpc.Status`
+    Every RPC requires `authorization: Bearer <token>` metadata (or, on a server that
+    requires client certificates, a certificate bound to a service account); a missing,
+    unknown, expired or revoked token, or one whose user is suspended, fails with
+    UNAUTHENTICATED, and a caller lacking the RPC's permission fails with
+    PERMISSION_DENIED. Errors carry a `google.rpc.Status`
     with `google.rpc.ErrorInfo` (domain "authtuna", a stable reason) and, for invalid
     input, `google.rpc.BadRequest` naming each offending field.
     """
@@ -105,7 +141,8 @@ class UserServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def GetUser(self, request, context):
-        """Looks up one user by id, email or username (email and username case-insensitively).
+        """Looks up one user by id, email or username (email and username case-insensitively),
+        with its role assignments when `with_relations` is set.
         Requires permission `users.read`.
 
         Errors: INVALID_ARGUMENT (no lookup key, or a malformed id), NOT_FOUND (no such
@@ -122,6 +159,103 @@ class UserServiceServicer(object):
 
         Errors: INVALID_ARGUMENT (negative skip, limit out of range, malformed page
         token, or skip together with a page token), UNAUTHENTICATED, PERMISSION_DENIED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateUser(self, request, context):
+        """Changes the fields named in `update_mask` to their values in `user`; fields not
+        named are left alone, whatever `user` holds for them. Updatable paths: `username`,
+        `email`, `email_verified`, `attributes` (the whole map is replaced) and
+        `last_login_at` (unset clears it). Changing `email` to a different address also sets
+        `email_verified` to false unless the mask names `email_verified` too. Emails and
+        usernames obey the CreateUser rules and stay unique case-insensitively.
+
+        Optimistic concurrency: `etag` is required and must be the `etag` of the user as
+        last read; if the user changed since, nothing is written and the call fails with
+        ABORTED (reason STALE_ETAG): read the user again and retry. An update that changes
+        nothing returns the user as it is and writes no audit event; otherwise a USER_UPDATED
+        audit event records each changed field's old and new value, and the returned user
+        carries a new etag. Requires permission `users.update`.
+
+        Errors: INVALID_ARGUMENT (malformed id or etag, missing etag, an empty mask, a path
+        that is unknown or protected such as `id`, `password`, `created_at` or `is_active`,
+        named as `update_mask.paths[i]`; a bad value, named as `user.<field>`), NOT_FOUND,
+        ALREADY_EXISTS (email or username taken by another user), ABORTED (stale etag),
+        UNAUTHENTICATED, PERMISSION_DENIED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetPassword(self, request, context):
+        """Replaces the user's password. The new password must meet the CreateUser strength
+        rules; it is hashed with argon2id and never stored or returned in clear. In the same
+        transaction every session of the user is revoked, so anyone signed in with the old
+        password is signed out. API tokens are machine credentials that are not obtained
+        with the password: they keep working (revoke them separately, or suspend the user).
+        Writes a PASSWORD_CHANGED audit event that holds no secret.
+        Requires permission `users.set_password`.
+
+        Errors: INVALID_ARGUMENT (malformed id; a weak password, reason WEAK_PASSWORD, field
+        `password`), NOT_FOUND, UNAUTHENTICATED, PERMISSION_DENIED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SuspendUser(self, request, context):
+        """Suspends an active user: it can no longer authenticate. The suspending admin is the
+        caller. In the same transaction all of the user's sessions and API tokens are revoked
+        (a suspended service account's token fails with UNAUTHENTICATED on its next call; the
+        tokens stay revoked after UnsuspendUser). Writes a USER_SUSPENDED audit event with
+        the reason. Requires permission `users.suspend`.
+
+        Errors: INVALID_ARGUMENT (malformed id; reason missing, blank, longer than 500
+        characters or holding control characters), NOT_FOUND, FAILED_PRECONDITION (reason
+        USER_ALREADY_SUSPENDED; CANNOT_SUSPEND_SELF; LAST_ADMIN when the user is the last
+        active holder of the Admin role), UNAUTHENTICATED, PERMISSION_DENIED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UnsuspendUser(self, request, context):
+        """Reactivates a suspended user and clears its suspension. The caller is recorded as
+        the admin. Writes a USER_UNSUSPENDED audit event with the reason.
+        Requires permission `users.suspend`.
+
+        Errors: INVALID_ARGUMENT (malformed id; reason missing, blank, too long or holding
+        control characters), NOT_FOUND, FAILED_PRECONDITION (reason USER_NOT_SUSPENDED),
+        UNAUTHENTICATED, PERMISSION_DENIED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteUser(self, request, context):
+        """Deletes a user in one transaction: archives it as a DeletedUser (without its
+        password hash), removes its sessions, API tokens and role assignments (the roles
+        themselves and every other user's assignments stay), deletes the account and writes
+        a USER_DELETED audit event about the deleted user's id. Audit events about the user
+        are kept. If any step fails, nothing changes. Requires permission `users.delete`.
+
+        Errors: INVALID_ARGUMENT (malformed id; reason longer than 500 characters or holding
+        control characters), NOT_FOUND, FAILED_PRECONDITION (CANNOT_DELETE_SELF; LAST_ADMIN
+        when the user is the last active holder of the Admin role), UNAUTHENTICATED,
+        PERMISSION_DENIED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetDeletedUser(self, request, context):
+        """Reads the archived record of a deleted user. The archive keeps personal data of
+        deleted accounts, so it needs the same permission as deleting: `users.delete`.
+
+        Errors: INVALID_ARGUMENT (malformed id), NOT_FOUND (reason DELETED_USER_NOT_FOUND),
+        UNAUTHENTICATED, PERMISSION_DENIED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -212,6 +346,36 @@ def add_UserServiceServicer_to_server(servicer, server):
                     request_deserializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.ListUsersRequest.FromString,
                     response_serializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.ListUsersResponse.SerializeToString,
             ),
+            'UpdateUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateUser,
+                    request_deserializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.UpdateUserRequest.FromString,
+                    response_serializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.UpdateUserResponse.SerializeToString,
+            ),
+            'SetPassword': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetPassword,
+                    request_deserializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.SetPasswordRequest.FromString,
+                    response_serializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.SetPasswordResponse.SerializeToString,
+            ),
+            'SuspendUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.SuspendUser,
+                    request_deserializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.SuspendUserRequest.FromString,
+                    response_serializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.SuspendUserResponse.SerializeToString,
+            ),
+            'UnsuspendUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.UnsuspendUser,
+                    request_deserializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.UnsuspendUserRequest.FromString,
+                    response_serializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.UnsuspendUserResponse.SerializeToString,
+            ),
+            'DeleteUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteUser,
+                    request_deserializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.DeleteUserRequest.FromString,
+                    response_serializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.DeleteUserResponse.SerializeToString,
+            ),
+            'GetDeletedUser': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDeletedUser,
+                    request_deserializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.GetDeletedUserRequest.FromString,
+                    response_serializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.GetDeletedUserResponse.SerializeToString,
+            ),
             'SearchUsers': grpc.unary_stream_rpc_method_handler(
                     servicer.SearchUsers,
                     request_deserializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.SearchUsersRequest.FromString,
@@ -241,12 +405,15 @@ def add_UserServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class UserService(object):
-    """UserService manages user accounts: registration, lookup, listing, search, and the
-    audit trail.
+    """UserService manages user accounts over their whole lifecycle: registration, lookup,
+    listing, updates, passwords, suspension and deletion (with an archive), search, and
+    the audit trail.
 
-    Every RPC requires `authorization: Bearer <token>` metadata; a missing, unknown,
-    expired or revoked token fails with UNAUTHENTICATED, and a caller lacking the
-    RPC's permission fails with PERMISSION_DENIED. Errors carry a `google.rpc.Status`
+    Every RPC requires `authorization: Bearer <token>` metadata (or, on a server that
+    requires client certificates, a certificate bound to a service account); a missing,
+    unknown, expired or revoked token, or one whose user is suspended, fails with
+    UNAUTHENTICATED, and a caller lacking the RPC's permission fails with
+    PERMISSION_DENIED. Errors carry a `google.rpc.Status`
     with `google.rpc.ErrorInfo` (domain "authtuna", a stable reason) and, for invalid
     input, `google.rpc.BadRequest` naming each offending field.
     """
@@ -322,6 +489,168 @@ class UserService(object):
             '/authtuna_api.user.v1.UserService/ListUsers',
             authtuna__api_dot_user_dot_v1_dot_user__service__pb2.ListUsersRequest.SerializeToString,
             authtuna__api_dot_user_dot_v1_dot_user__service__pb2.ListUsersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/authtuna_api.user.v1.UserService/UpdateUser',
+            authtuna__api_dot_user_dot_v1_dot_user__service__pb2.UpdateUserRequest.SerializeToString,
+            authtuna__api_dot_user_dot_v1_dot_user__service__pb2.UpdateUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetPassword(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/authtuna_api.user.v1.UserService/SetPassword',
+            authtuna__api_dot_user_dot_v1_dot_user__service__pb2.SetPasswordRequest.SerializeToString,
+            authtuna__api_dot_user_dot_v1_dot_user__service__pb2.SetPasswordResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SuspendUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/authtuna_api.user.v1.UserService/SuspendUser',
+            authtuna__api_dot_user_dot_v1_dot_user__service__pb2.SuspendUserRequest.SerializeToString,
+            authtuna__api_dot_user_dot_v1_dot_user__service__pb2.SuspendUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UnsuspendUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/authtuna_api.user.v1.UserService/UnsuspendUser',
+            authtuna__api_dot_user_dot_v1_dot_user__service__pb2.UnsuspendUserRequest.SerializeToString,
+            authtuna__api_dot_user_dot_v1_dot_user__service__pb2.UnsuspendUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/authtuna_api.user.v1.UserService/DeleteUser',
+            authtuna__api_dot_user_dot_v1_dot_user__service__pb2.DeleteUserRequest.SerializeToString,
+            authtuna__api_dot_user_dot_v1_dot_user__service__pb2.DeleteUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDeletedUser(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/authtuna_api.user.v1.UserService/GetDeletedUser',
+            authtuna__api_dot_user_dot_v1_dot_user__service__pb2.GetDeletedUserRequest.SerializeToString,
+            authtuna__api_dot_user_dot_v1_dot_user__service__pb2.GetDeletedUserResponse.FromString,
             options,
             channel_credentials,
             insecure,
