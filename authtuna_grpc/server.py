@@ -183,7 +183,7 @@ async def start_server(
         interceptors=[observability, edge], options=server_options(settings, shared_port=worker)
     )
     read_engine = create_read_engine(
-        settings.database_url, pool_size=settings.db_pool_size, pgbouncer=settings.db_pgbouncer
+        settings.database_url, db_pool_size=settings.db_pool_size, pgbouncer=settings.db_pgbouncer
     )
     await _add_services(server, settings, units, read_engine, hasher, clock, new_id)
     health_servicer = health.aio.HealthServicer()

@@ -98,7 +98,7 @@ async def test_identity_search_uses_the_trigram_index_on_every_execution(databas
         await connection.execute(text(SEED_USERS))
         await connection.execute(text('ANALYZE "user"'))
     await writer.dispose()
-    engine = create_read_engine(database_url, pool_size=1)
+    engine = create_read_engine(database_url, db_pool_size=2)
     try:
         reader = UserSearchReader(engine)
         for n in range(10):
