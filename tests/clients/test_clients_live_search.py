@@ -22,6 +22,8 @@ async def test_search_users_is_one_iterator_across_batches(client) -> None:
         "finch1",
         "finch2",
     ]
+    suspended = await client.suspend_user((await client.get_user(username="finch3")).id, "test")
+    assert [u.id for u in await client.collect("search_users", identity="finch", is_active=False)] == [suspended.id]
     with pytest.raises(InvalidArgument):
         await client.collect("search_users", skip=-1)
 

@@ -132,12 +132,10 @@ def search_users(
     page_token: str,
     batch_size: int,
 ) -> users_pb.SearchUsersRequest:
-    return users_pb.SearchUsersRequest(
+    request = users_pb.SearchUsersRequest(
         identity=identity,
         role=role,
         scope=scope,
-        is_active=is_active,
-        email_verified=email_verified,
         created_after=_optional_time(created_after),
         created_before=_optional_time(created_before),
         skip=skip,
@@ -145,6 +143,12 @@ def search_users(
         page_token=page_token,
         batch_size=batch_size,
     )
+    # Unset means "either": only a given value becomes a filter.
+    if is_active is not None:
+        request.is_active = is_active
+    if email_verified is not None:
+        request.email_verified = email_verified
+    return request
 
 
 def list_audit_events(
