@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    func,
     text,
 )
 
@@ -53,19 +54,23 @@ user = Table(
     Column("version", Integer(), nullable=False),
 )
 
-# Substring search on PostgreSQL: trigram GIN indexes on the case-folded keys, which
-# serve `LIKE '%term%'`. SQLite has no such index type and scans; it gets none.
+# Substring search on PostgreSQL: trigram GIN indexes on lower() of the case-folded
+# keys, which serve `lower(key) LIKE '%term%'`. On an expression, not on the key columns
+# themselves: pg_trgm's operator class also supports `=`, and the planner would then
+# answer the `key = ANY(:keys)` uniqueness probe of a bulk import from the trigram index
+# (1.9 s for 1000 keys at 50,000 users, against 3 ms from the unique btree). SQLite has
+# no such index type and scans; it gets none.
 Index(
     "ix_user_email_key_trgm",
-    user.c.email_key,
+    func.lower(user.c.email_key).label("email_key_lower"),
     postgresql_using="gin",
-    postgresql_ops={"email_key": "gin_trgm_ops"},
+    postgresql_ops={"email_key_lower": "gin_trgm_ops"},
 ).ddl_if(dialect="postgresql")
 Index(
     "ix_user_username_key_trgm",
-    user.c.username_key,
+    func.lower(user.c.username_key).label("username_key_lower"),
     postgresql_using="gin",
-    postgresql_ops={"username_key": "gin_trgm_ops"},
+    postgresql_ops={"username_key_lower": "gin_trgm_ops"},
 ).ddl_if(dialect="postgresql")
 POSTGRESQL_ONLY_INDEXES = frozenset({"ix_user_email_key_trgm", "ix_user_username_key_trgm"})
 

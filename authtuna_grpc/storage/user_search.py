@@ -6,7 +6,7 @@ import uuid
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, literal, or_, select, true
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -39,7 +39,11 @@ def contains_pattern(key: str) -> str:
 
 
 def _contains(column: Any, key: str) -> ColumnElement[bool]:
-    return column.like(contains_pattern(key), escape=LIKE_ESCAPE)  # type: ignore[no-any-return]
+    """`lower(key column) LIKE lower(pattern)`: the expression the trigram indexes are on
+    (storage/tables.py says why they are not on the columns). The keys are case-folded
+    already; lower() on both sides keeps them comparable where the two differ."""
+    pattern = func.lower(literal(contains_pattern(key)))
+    return func.lower(column).like(pattern, escape=LIKE_ESCAPE)  # type: ignore[no-any-return]
 
 
 def _holds_role(role_key: str | None, scope: str | None, keyset: bool) -> ColumnElement[bool]:

@@ -1,7 +1,9 @@
 """Search and audit indexes: trigram search, role+scope in user order, audit by IP.
 
-- PostgreSQL: the pg_trgm extension and GIN trigram indexes on user.email_key and
-  user.username_key, which serve the substring search (`LIKE '%term%'`). SQLite has no
+- PostgreSQL: the pg_trgm extension and GIN trigram indexes on lower(user.email_key)
+  and lower(user.username_key), which serve the substring search
+  (`lower(key) LIKE '%term%'`). On expressions rather than the columns, so that the
+  equality lookups on the keys never use them (see storage/tables.py). SQLite has no
   such index and does without.
 - role_assignment (role_id, scope) becomes (role_id, scope, user_id), and (scope,
   user_id) is new, so the users holding a role (at a scope), or any role at a scope,
@@ -42,13 +44,7 @@ def upgrade() -> None:
     if _is_postgresql():
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         for name, column in TRIGRAM_INDEXES.items():
-            op.create_index(
-                name,
-                "user",
-                [column],
-                postgresql_using="gin",
-                postgresql_ops={column: "gin_trgm_ops"},
-            )
+            op.execute(f'CREATE INDEX {name} ON "user" USING gin (lower({column}) gin_trgm_ops)')
     op.drop_index("ix_role_assignment_role_id_scope", table_name="role_assignment")
     op.create_index(
         "ix_role_assignment_role_id_scope_user_id", "role_assignment", ["role_id", "scope", "user_id"]
