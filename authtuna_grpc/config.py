@@ -66,6 +66,12 @@ class Settings(BaseSettings):
         description="The database URL points at PgBouncer in transaction mode: use unnamed "
         "prepared statements and no statement cache.",
     )
+    audit_watch_poll_seconds: float = Field(
+        default=0.25,
+        ge=0.01,
+        le=10,
+        description="How often WatchAuditEvents looks for newly committed events.",
+    )
     max_concurrent_rpcs: int = Field(
         default=256, ge=0, le=100_000,
         description="Calls served at once per process; beyond it a call fails at once with "

@@ -40,6 +40,8 @@ from authtuna_grpc.server_options import server_options
 from authtuna_grpc.services import clock as clocks
 from authtuna_grpc.services.api_token_manager import ApiTokenManager
 from authtuna_grpc.services.api_tokens import Authenticator
+from authtuna_grpc.services.audit_log import AuditLog
+from authtuna_grpc.services.audit_watch import AuditWatcher
 from authtuna_grpc.services.audit_verification import AuditVerifier
 from authtuna_grpc.services.bootstrap import bootstrap_admin
 from authtuna_grpc.services.consents import ConsentManager
@@ -57,10 +59,14 @@ from authtuna_grpc.services.sessions import SessionManager
 from authtuna_grpc.services.sign_in import SignInManager, make_dummy_hash
 from authtuna_grpc.services.suspensions import SuspensionManager
 from authtuna_grpc.services.user_manager import UserManager
+from authtuna_grpc.services.user_search import UserSearcher
 from authtuna_grpc.storage import migrations
+from authtuna_grpc.storage.audit_reader import AuditEventReader
 from authtuna_grpc.storage.availability import is_reachable
 from authtuna_grpc.storage.database import create_engine, create_probe_engine
+from authtuna_grpc.storage.reads import create_read_engine
 from authtuna_grpc.storage.unit_of_work import UnitOfWorkFactory
+from authtuna_grpc.storage.user_search import UserSearchReader
 
 log = logging.getLogger("authtuna_grpc")
 
@@ -86,6 +92,7 @@ class RunningServer:
     port: int
     health: health.aio.HealthServicer
     engine: AsyncEngine
+    read_engine: AsyncEngine
     hasher: PasswordHasher
     metrics: ServerMetrics | None = None
     metrics_endpoint: MetricsEndpoint | None = None
@@ -103,6 +110,7 @@ class RunningServer:
         await asyncio.gather(*self.background, return_exceptions=True)
         await self.server.stop(grace)
         self.hasher.close()
+        await self.read_engine.dispose()
         await self.engine.dispose()
         if self.probe_engine is not None:
             await self.probe_engine.dispose()
@@ -174,7 +182,10 @@ async def start_server(
     server = grpc.aio.server(
         interceptors=[observability, edge], options=server_options(settings, shared_port=worker)
     )
-    await _add_services(server, settings, units, hasher, clock, new_id)
+    read_engine = create_read_engine(
+        settings.database_url, db_pool_size=settings.db_pool_size, pgbouncer=settings.db_pgbouncer
+    )
+    await _add_services(server, settings, units, read_engine, hasher, clock, new_id)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     enable_reflection(server, (*SERVICE_NAMES, health.SERVICE_NAME))
@@ -187,7 +198,8 @@ async def start_server(
         await health_servicer.set(service, health_pb2.HealthCheckResponse.SERVING)
     probe_engine, watch = _watch_database(settings, health_servicer)
     running = RunningServer(
-        server, port, health_servicer, engine, hasher, metrics, endpoint, watch, probe_engine
+        server, port, health_servicer, engine, read_engine, hasher, metrics, endpoint, watch,
+        probe_engine,
     )
     running.background.extend(_background_tasks(settings, units, clock))
     return running
@@ -226,15 +238,20 @@ async def _add_services(
     server: grpc.aio.Server,
     settings: Settings,
     units: UnitOfWorkFactory,
+    read_engine: AsyncEngine,
     hasher: PasswordHasher,
     clock: clocks.Clock,
     new_id: clocks.IdFactory,
 ) -> None:
     """The servicers of SERVICE_NAMES, each over its manager."""
+    audit_reader = AuditEventReader(read_engine)
     user_servicer = UserServicer(
         UserManager(units, hasher, clock, new_id),
         SuspensionManager(units, clock),
         DeletionManager(units, clock),
+        searcher=UserSearcher(UserSearchReader(read_engine)),
+        audit_log=AuditLog(audit_reader),
+        audit_watcher=AuditWatcher(audit_reader, clock, settings.audit_watch_poll_seconds),
     )
     user_service_pb2_grpc.add_UserServiceServicer_to_server(  # type: ignore[no-untyped-call]
         user_servicer, server

@@ -9,23 +9,37 @@ from authtuna_api.user.v1 import user_service_pb2_grpc
 
 from authtuna_grpc.api.converters import to_proto_deleted_user, to_proto_user, to_user_update
 from authtuna_grpc.api.interceptors import current_caller
+from authtuna_grpc.api.user_streams import UserStreamRpcs
 from authtuna_grpc.domain.errors import InvalidInput
 from authtuna_grpc.domain.user import new_user
 from authtuna_grpc.domain.user_updates import expected_version
+from authtuna_grpc.services.audit_log import AuditLog
+from authtuna_grpc.services.audit_watch import AuditWatcher
 from authtuna_grpc.services.deletions import DeletionManager
 from authtuna_grpc.services.suspensions import SuspensionManager
 from authtuna_grpc.services.user_manager import UserManager, parse_user_id
+from authtuna_grpc.services.user_search import UserSearcher
 
 Context = Any  # grpc.aio.ServicerContext; grpcio ships no type information
 
 
-class UserServicer(user_service_pb2_grpc.UserServiceServicer):
+class UserServicer(UserStreamRpcs, user_service_pb2_grpc.UserServiceServicer):
     def __init__(
-        self, users: UserManager, suspensions: SuspensionManager, deletions: DeletionManager
+        self,
+        users: UserManager,
+        suspensions: SuspensionManager,
+        deletions: DeletionManager,
+        *,
+        searcher: UserSearcher,
+        audit_log: AuditLog,
+        audit_watcher: AuditWatcher,
     ) -> None:
         self._users = users
         self._suspensions = suspensions
         self._deletions = deletions
+        self._searcher = searcher
+        self._audit_log = audit_log
+        self._audit_watcher = audit_watcher
 
     async def CreateUser(self, request: pb.CreateUserRequest, context: Context) -> pb.CreateUserResponse:
         registration = new_user(

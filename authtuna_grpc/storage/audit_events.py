@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authtuna_grpc.domain.audit import AuditEvent
 from authtuna_grpc.domain.audit_chain import ChainedEvent, ChainPosition, link_all
+from authtuna_grpc.domain.network import address_key
 from authtuna_grpc.storage import tables
 from authtuna_grpc.storage.bulk import insert_rows
 from authtuna_grpc.storage.rows import aware_required
@@ -94,6 +95,7 @@ def _values(event: ChainedEvent) -> dict[str, Any]:
         "user_id": event.user_id,
         "actor_id": event.actor_id,
         "ip_address": event.ip_address,
+        "ip_address_key": address_key(event.ip_address),
         "request_id": event.request_id,
         # SQLite keeps the wall time only: store UTC, which is what is read back.
         "occurred_at": _utc(event.occurred_at),

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    func,
     text,
 )
 
@@ -53,6 +54,26 @@ user = Table(
     Column("version", Integer(), nullable=False),
 )
 
+# Substring search on PostgreSQL: trigram GIN indexes on lower() of the case-folded
+# keys, which serve `lower(key) LIKE '%term%'`. On an expression, not on the key columns
+# themselves: pg_trgm's operator class also supports `=`, and the planner would then
+# answer the `key = ANY(:keys)` uniqueness probe of a bulk import from the trigram index
+# (1.9 s for 1000 keys at 50,000 users, against 3 ms from the unique btree). SQLite has
+# no such index type and scans; it gets none.
+Index(
+    "ix_user_email_key_trgm",
+    func.lower(user.c.email_key).label("email_key_lower"),
+    postgresql_using="gin",
+    postgresql_ops={"email_key_lower": "gin_trgm_ops"},
+).ddl_if(dialect="postgresql")
+Index(
+    "ix_user_username_key_trgm",
+    func.lower(user.c.username_key).label("username_key_lower"),
+    postgresql_using="gin",
+    postgresql_ops={"username_key_lower": "gin_trgm_ops"},
+).ddl_if(dialect="postgresql")
+POSTGRESQL_ONLY_INDEXES = frozenset({"ix_user_email_key_trgm", "ix_user_username_key_trgm"})
+
 role = Table(
     "role",
     metadata,
@@ -81,7 +102,10 @@ role_assignment = Table(
     Column("granted_by", Uuid(), nullable=True),
     Column("granted_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("user_id", "role_id", "scope"),
-    Index("ix_role_assignment_role_id_scope", "role_id", "scope"),
+    # Both end in user_id so a role (+ scope) or scope search reads its users in id
+    # order, as keyset pages need.
+    Index("ix_role_assignment_role_id_scope_user_id", "role_id", "scope", "user_id"),
+    Index("ix_role_assignment_scope_user_id", "scope", "user_id"),
 )
 
 api_token = Table(
@@ -119,6 +143,9 @@ audit_event = Table(
     Column("user_id", Uuid(), nullable=True),
     Column("actor_id", Uuid(), nullable=True),
     Column("ip_address", String(255), nullable=True),
+    # ip_address as a sortable key (domain/network.py), so an address or a CIDR filter
+    # is an index range on every database; NULL when ip_address is not an IP address.
+    Column("ip_address_key", String(32), nullable=True),
     Column("request_id", String(128), nullable=False),
     Column("occurred_at", DateTime(timezone=True), nullable=False),
     Column("details", JSON(), nullable=False),
@@ -127,7 +154,10 @@ audit_event = Table(
     Index("ix_audit_event_user_id_id", "user_id", "id"),
     Index("ix_audit_event_actor_id_id", "actor_id", "id"),
     Index("ix_audit_event_event_type_id", "event_type", "id"),
-    Index("ix_audit_event_occurred_at", "occurred_at"),
+    Index("ix_audit_event_occurred_at_id", "occurred_at", "id"),
+    Index("ix_audit_event_ip_address_key_id", "ip_address_key", "id"),
+    # A time window and a type: the page's ids come from this index alone.
+    Index("ix_audit_event_event_type_occurred_at_id", "event_type", "occurred_at", "id"),
 )
 
 # Sign-in sessions. Only the SHA-256 of a session secret is stored. Password changes,

@@ -45,6 +45,9 @@ FORBIDDEN = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}
 ADMIN = bearer(ADMIN_TOKEN)
 CALL_TIMEOUT = 20.0
 STREAM_MESSAGES = 3
+# Streams that never end by themselves and may stay silent for minutes (a watch between
+# heartbeats): their first message, sent at once, settles how the call went.
+LIVE_STREAMS = {"WatchAuditEvents"}
 JUNK = (b"\xff\xff\xff\xff", b"\x08", b"\x0a\x05ab", b"\x0f", b"\x0b", b"\x12\xff\xff\xff\xff\x0f")
 
 
@@ -126,7 +129,8 @@ def call_raw(channel: grpc.Channel, method: MethodDescriptor, requests: list[byt
             call(iter(requests), metadata=ADMIN, timeout=CALL_TIMEOUT)
         elif method.server_streaming:
             call = channel.unary_stream(path, plain, response_type.FromString)
-            _drain(call(requests[0], metadata=ADMIN, timeout=CALL_TIMEOUT))
+            wanted = 1 if method.name in LIVE_STREAMS else STREAM_MESSAGES
+            _drain(call(requests[0], metadata=ADMIN, timeout=CALL_TIMEOUT), wanted)
         else:
             call = channel.unary_unary(path, plain, response_type.FromString)
             call(requests[0], metadata=ADMIN, timeout=CALL_TIMEOUT)
@@ -137,9 +141,9 @@ def call_raw(channel: grpc.Channel, method: MethodDescriptor, requests: list[byt
     return None
 
 
-def _drain(responses) -> None:  # type: ignore[no-untyped-def]
+def _drain(responses, wanted: int = STREAM_MESSAGES) -> None:  # type: ignore[no-untyped-def]
     for count, _ in enumerate(responses, start=1):
-        if count >= STREAM_MESSAGES:
+        if count >= wanted:
             responses.cancel()
             return
 

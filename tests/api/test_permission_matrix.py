@@ -217,6 +217,23 @@ async def _list_users(scene: Scene) -> message.Message:
     return users_pb.ListUsersRequest(limit=5)
 
 
+async def _search_users(scene: Scene) -> message.Message:
+    return users_pb.SearchUsersRequest(identity="matrix", limit=5)
+
+
+async def _basic_search_users(scene: Scene) -> message.Message:
+    return users_pb.BasicSearchUsersRequest(username="matrix", limit=5)
+
+
+async def _list_audit_events(scene: Scene) -> message.Message:
+    return users_pb.ListAuditEventsRequest(user_id=str(scene.target_id), limit=5)
+
+
+async def _watch_audit_events(scene: Scene) -> message.Message:
+    # Replays from the start, so a permitted caller's first message comes at once.
+    return users_pb.WatchAuditEventsRequest(after_id=0)
+
+
 async def _update_user(scene: Scene) -> message.Message:
     user_id = await scene.user()
     return users_pb.UpdateUserRequest(
@@ -381,6 +398,10 @@ MATRIX = [
     Row("UserService/UnsuspendUser",           _unsuspend_user,        (UNAUTHENTICATED, DENIED, OK,     DENIED, OK)),
     Row("UserService/DeleteUser",              _delete_user,           (UNAUTHENTICATED, DENIED, DENIED, DENIED, OK)),
     Row("UserService/GetDeletedUser",          _get_deleted_user,      (UNAUTHENTICATED, DENIED, DENIED, DENIED, OK)),
+    Row("UserService/SearchUsers",             _search_users,          (UNAUTHENTICATED, DENIED, OK,     OK,     OK)),
+    Row("UserService/BasicSearchUsers",        _basic_search_users,    (UNAUTHENTICATED, OK,     OK,     OK,     OK)),
+    Row("UserService/ListAuditEvents",         _list_audit_events,     (UNAUTHENTICATED, DENIED, DENIED, OK,     OK)),
+    Row("UserService/WatchAuditEvents",        _watch_audit_events,    (UNAUTHENTICATED, DENIED, DENIED, OK,     OK)),
     Row("SessionService/SignIn",               _sign_in,               (UNAUTHENTICATED, DENIED, DENIED, DENIED, OK)),
     Row("SessionService/SignOut",              _sign_out,              (UNAUTHENTICATED, DENIED, DENIED, DENIED, OK)),
     Row("SessionService/ValidateSession",      _validate_session,      (UNAUTHENTICATED, DENIED, DENIED, DENIED, OK)),
@@ -433,9 +454,10 @@ async def _status_of(channel: grpc.aio.Channel, rpc: str, request: message.Messa
         elif method.client_streaming:
             await channel.stream_unary(path, serialize, deserialize)(iter([request]), metadata=metadata)
         elif method.server_streaming:
-            call = channel.unary_stream(path, serialize, deserialize)
-            async for _ in call(request, metadata=metadata):
-                pass
+            # The first message (or the end) settles the status; a live stream never ends.
+            stream = channel.unary_stream(path, serialize, deserialize)(request, metadata=metadata)
+            await stream.read()
+            stream.cancel()
         else:
             await channel.unary_unary(path, serialize, deserialize)(request, metadata=metadata)
     except grpc.aio.AioRpcError as error:

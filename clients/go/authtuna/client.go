@@ -25,7 +25,7 @@ const DefaultTimeout = 10 * time.Second
 // ReadMethods are the idempotent RPCs retried with backoff while the server is
 // UNAVAILABLE. Add every new read RPC here; never a write.
 var ReadMethods = map[string][]string{
-	userv1.UserService_ServiceDesc.ServiceName:       {"GetUser", "ListUsers", "GetDeletedUser"},
+	userv1.UserService_ServiceDesc.ServiceName:       {"GetUser", "ListUsers", "GetDeletedUser", "SearchUsers", "BasicSearchUsers", "ListAuditEvents"},
 	userv1.RoleService_ServiceDesc.ServiceName:       {"ListRoles", "ListRoleAssignments"},
 	userv1.ApiTokenService_ServiceDesc.ServiceName:   {"ListApiTokens"},
 	userv1.SessionService_ServiceDesc.ServiceName:    {"ListSessions", "GetSecondFactor"},

@@ -91,3 +91,21 @@ func (c *Client) userPages(ctx context.Context, pageSize int32) func() (*userv1.
 		return page, nil
 	}
 }
+
+// SearchAllUsers yields every user SearchUsers finds, in id order, across its
+// batches; leaving the loop early cancels the search.
+func (c *Client) SearchAllUsers(ctx context.Context, req *userv1.SearchUsersRequest) iter.Seq2[*userv1.User, error] {
+	return Stream(ctx, c.SearchUsers, req, (*userv1.SearchUsersResponse).GetUsers)
+}
+
+// BasicSearchAllUsers yields the id and username of every active person whose
+// username contains req.Username (at most 100 per call).
+func (c *Client) BasicSearchAllUsers(ctx context.Context, req *userv1.BasicSearchUsersRequest) iter.Seq2[*userv1.BasicUser, error] {
+	return Stream(ctx, c.BasicSearchUsers, req, (*userv1.BasicSearchUsersResponse).GetUsers)
+}
+
+// AllAuditEvents yields every audit event ListAuditEvents finds, in the
+// requested order, across its batches.
+func (c *Client) AllAuditEvents(ctx context.Context, req *userv1.ListAuditEventsRequest) iter.Seq2[*userv1.AuditEvent, error] {
+	return Stream(ctx, c.ListAuditEvents, req, (*userv1.ListAuditEventsResponse).GetEvents)
+}

@@ -351,6 +351,62 @@ func (x *DeletedUser) GetReason() string {
 	return ""
 }
 
+// The public face of a user, as shown to any signed-in caller: never an email or
+// any other personal detail.
+type BasicUser struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The user's id.
+	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// The user's username.
+	Username      string `protobuf:"bytes,2,opt,name=username,proto3" json:"username,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BasicUser) Reset() {
+	*x = BasicUser{}
+	mi := &file_authtuna_api_user_v1_user_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BasicUser) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BasicUser) ProtoMessage() {}
+
+func (x *BasicUser) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_user_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BasicUser.ProtoReflect.Descriptor instead.
+func (*BasicUser) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_user_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *BasicUser) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *BasicUser) GetUsername() string {
+	if x != nil {
+		return x.Username
+	}
+	return ""
+}
+
 var File_authtuna_api_user_v1_user_proto protoreflect.FileDescriptor
 
 const file_authtuna_api_user_v1_user_proto_rawDesc = "" +
@@ -402,7 +458,10 @@ const file_authtuna_api_user_v1_user_proto_rawDesc = "" +
 	"\x06reason\x18\r \x01(\tR\x06reason\x1a=\n" +
 	"\x0fAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B<Z:github.com/authtuna/authtuna-grpc/clients/go/userv1;userv1b\x06proto3"
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"@\n" +
+	"\tBasicUser\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x1a\n" +
+	"\busername\x18\x02 \x01(\tR\busernameB<Z:github.com/authtuna/authtuna-grpc/clients/go/userv1;userv1b\x06proto3"
 
 var (
 	file_authtuna_api_user_v1_user_proto_rawDescOnce sync.Once
@@ -416,27 +475,28 @@ func file_authtuna_api_user_v1_user_proto_rawDescGZIP() []byte {
 	return file_authtuna_api_user_v1_user_proto_rawDescData
 }
 
-var file_authtuna_api_user_v1_user_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_authtuna_api_user_v1_user_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_authtuna_api_user_v1_user_proto_goTypes = []any{
 	(*User)(nil),                  // 0: authtuna_api.user.v1.User
 	(*DeletedUser)(nil),           // 1: authtuna_api.user.v1.DeletedUser
-	nil,                           // 2: authtuna_api.user.v1.User.AttributesEntry
-	nil,                           // 3: authtuna_api.user.v1.DeletedUser.AttributesEntry
-	(*timestamppb.Timestamp)(nil), // 4: google.protobuf.Timestamp
-	(*RoleAssignment)(nil),        // 5: authtuna_api.user.v1.RoleAssignment
+	(*BasicUser)(nil),             // 2: authtuna_api.user.v1.BasicUser
+	nil,                           // 3: authtuna_api.user.v1.User.AttributesEntry
+	nil,                           // 4: authtuna_api.user.v1.DeletedUser.AttributesEntry
+	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
+	(*RoleAssignment)(nil),        // 6: authtuna_api.user.v1.RoleAssignment
 }
 var file_authtuna_api_user_v1_user_proto_depIdxs = []int32{
-	2,  // 0: authtuna_api.user.v1.User.attributes:type_name -> authtuna_api.user.v1.User.AttributesEntry
-	4,  // 1: authtuna_api.user.v1.User.created_at:type_name -> google.protobuf.Timestamp
-	4,  // 2: authtuna_api.user.v1.User.updated_at:type_name -> google.protobuf.Timestamp
-	4,  // 3: authtuna_api.user.v1.User.last_login_at:type_name -> google.protobuf.Timestamp
-	4,  // 4: authtuna_api.user.v1.User.suspended_at:type_name -> google.protobuf.Timestamp
-	5,  // 5: authtuna_api.user.v1.User.role_assignments:type_name -> authtuna_api.user.v1.RoleAssignment
-	3,  // 6: authtuna_api.user.v1.DeletedUser.attributes:type_name -> authtuna_api.user.v1.DeletedUser.AttributesEntry
-	4,  // 7: authtuna_api.user.v1.DeletedUser.created_at:type_name -> google.protobuf.Timestamp
-	4,  // 8: authtuna_api.user.v1.DeletedUser.last_login_at:type_name -> google.protobuf.Timestamp
-	4,  // 9: authtuna_api.user.v1.DeletedUser.suspended_at:type_name -> google.protobuf.Timestamp
-	4,  // 10: authtuna_api.user.v1.DeletedUser.deleted_at:type_name -> google.protobuf.Timestamp
+	3,  // 0: authtuna_api.user.v1.User.attributes:type_name -> authtuna_api.user.v1.User.AttributesEntry
+	5,  // 1: authtuna_api.user.v1.User.created_at:type_name -> google.protobuf.Timestamp
+	5,  // 2: authtuna_api.user.v1.User.updated_at:type_name -> google.protobuf.Timestamp
+	5,  // 3: authtuna_api.user.v1.User.last_login_at:type_name -> google.protobuf.Timestamp
+	5,  // 4: authtuna_api.user.v1.User.suspended_at:type_name -> google.protobuf.Timestamp
+	6,  // 5: authtuna_api.user.v1.User.role_assignments:type_name -> authtuna_api.user.v1.RoleAssignment
+	4,  // 6: authtuna_api.user.v1.DeletedUser.attributes:type_name -> authtuna_api.user.v1.DeletedUser.AttributesEntry
+	5,  // 7: authtuna_api.user.v1.DeletedUser.created_at:type_name -> google.protobuf.Timestamp
+	5,  // 8: authtuna_api.user.v1.DeletedUser.last_login_at:type_name -> google.protobuf.Timestamp
+	5,  // 9: authtuna_api.user.v1.DeletedUser.suspended_at:type_name -> google.protobuf.Timestamp
+	5,  // 10: authtuna_api.user.v1.DeletedUser.deleted_at:type_name -> google.protobuf.Timestamp
 	11, // [11:11] is the sub-list for method output_type
 	11, // [11:11] is the sub-list for method input_type
 	11, // [11:11] is the sub-list for extension type_name
@@ -456,7 +516,7 @@ func file_authtuna_api_user_v1_user_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_authtuna_api_user_v1_user_proto_rawDesc), len(file_authtuna_api_user_v1_user_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

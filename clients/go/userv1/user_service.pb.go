@@ -9,7 +9,9 @@ package userv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -1049,11 +1051,677 @@ func (x *GetDeletedUserResponse) GetDeletedUser() *DeletedUser {
 	return nil
 }
 
+// Request for SearchUsers. Every filter that is set must match (AND); unset filters
+// match everything.
+type SearchUsersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Text contained in the email or the username, compared case-insensitively (after
+	// NFKC). Every character matches itself: "%", "_" and "\" are not wildcards.
+	// At most 254 characters; empty matches every user.
+	Identity string `protobuf:"bytes,1,opt,name=identity,proto3" json:"identity,omitempty"`
+	// Name of a role the user holds, compared exactly but case-insensitively ("admin"
+	// finds holders of "Admin", "adm" finds nobody). With scope: held at that scope.
+	Role string `protobuf:"bytes,2,opt,name=role,proto3" json:"role,omitempty"`
+	// Scope of a role assignment, compared exactly (e.g. "global", "team:7"). With role:
+	// the user holds that role at this scope, in one assignment; alone: the user holds
+	// some role at this scope.
+	Scope string `protobuf:"bytes,3,opt,name=scope,proto3" json:"scope,omitempty"`
+	// Only active (true) or only suspended (false) users; unset: both.
+	IsActive *bool `protobuf:"varint,4,opt,name=is_active,json=isActive,proto3,oneof" json:"is_active,omitempty"`
+	// Only users whose email is (true) or is not (false) verified; unset: both.
+	EmailVerified *bool `protobuf:"varint,5,opt,name=email_verified,json=emailVerified,proto3,oneof" json:"email_verified,omitempty"`
+	// Only users created strictly after this time.
+	CreatedAfter *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=created_after,json=createdAfter,proto3" json:"created_after,omitempty"`
+	// Only users created strictly before this time.
+	CreatedBefore *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=created_before,json=createdBefore,proto3" json:"created_before,omitempty"`
+	// Number of matching users to skip first (AuthTuna-style paging): 0-100000, not
+	// together with page_token. Prefer page_token, which costs the same at any depth.
+	Skip int32 `protobuf:"varint,8,opt,name=skip,proto3" json:"skip,omitempty"`
+	// Maximum number of users in the whole stream; 0 means all matching users.
+	Limit int32 `protobuf:"varint,9,opt,name=limit,proto3" json:"limit,omitempty"`
+	// A next_page_token from an earlier response: continue right after its user.
+	PageToken string `protobuf:"bytes,10,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Users per message: 1-1000; 0 means 1000.
+	BatchSize     int32 `protobuf:"varint,11,opt,name=batch_size,json=batchSize,proto3" json:"batch_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchUsersRequest) Reset() {
+	*x = SearchUsersRequest{}
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchUsersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchUsersRequest) ProtoMessage() {}
+
+func (x *SearchUsersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchUsersRequest.ProtoReflect.Descriptor instead.
+func (*SearchUsersRequest) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *SearchUsersRequest) GetIdentity() string {
+	if x != nil {
+		return x.Identity
+	}
+	return ""
+}
+
+func (x *SearchUsersRequest) GetRole() string {
+	if x != nil {
+		return x.Role
+	}
+	return ""
+}
+
+func (x *SearchUsersRequest) GetScope() string {
+	if x != nil {
+		return x.Scope
+	}
+	return ""
+}
+
+func (x *SearchUsersRequest) GetIsActive() bool {
+	if x != nil && x.IsActive != nil {
+		return *x.IsActive
+	}
+	return false
+}
+
+func (x *SearchUsersRequest) GetEmailVerified() bool {
+	if x != nil && x.EmailVerified != nil {
+		return *x.EmailVerified
+	}
+	return false
+}
+
+func (x *SearchUsersRequest) GetCreatedAfter() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAfter
+	}
+	return nil
+}
+
+func (x *SearchUsersRequest) GetCreatedBefore() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedBefore
+	}
+	return nil
+}
+
+func (x *SearchUsersRequest) GetSkip() int32 {
+	if x != nil {
+		return x.Skip
+	}
+	return 0
+}
+
+func (x *SearchUsersRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *SearchUsersRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *SearchUsersRequest) GetBatchSize() int32 {
+	if x != nil {
+		return x.BatchSize
+	}
+	return 0
+}
+
+// One batch of SearchUsers results.
+type SearchUsersResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The next users, in id order.
+	Users []*User `protobuf:"bytes,1,rep,name=users,proto3" json:"users,omitempty"`
+	// Token to resume the search after the last user of this message; empty on the
+	// final message when no further user matches.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchUsersResponse) Reset() {
+	*x = SearchUsersResponse{}
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchUsersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchUsersResponse) ProtoMessage() {}
+
+func (x *SearchUsersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchUsersResponse.ProtoReflect.Descriptor instead.
+func (*SearchUsersResponse) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *SearchUsersResponse) GetUsers() []*User {
+	if x != nil {
+		return x.Users
+	}
+	return nil
+}
+
+func (x *SearchUsersResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// Request for BasicSearchUsers.
+type BasicSearchUsersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Text contained in the username, compared case-insensitively (after NFKC): 3-32
+	// characters. "%", "_" and "\" match themselves. Emails are never searched.
+	Username string `protobuf:"bytes,1,opt,name=username,proto3" json:"username,omitempty"`
+	// Number of matching users to skip first: 0-100000, not together with page_token.
+	Skip int32 `protobuf:"varint,2,opt,name=skip,proto3" json:"skip,omitempty"`
+	// Maximum number of users to return: 0-100; 0 means 100.
+	Limit int32 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
+	// A next_page_token from an earlier response: continue right after its user.
+	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BasicSearchUsersRequest) Reset() {
+	*x = BasicSearchUsersRequest{}
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BasicSearchUsersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BasicSearchUsersRequest) ProtoMessage() {}
+
+func (x *BasicSearchUsersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BasicSearchUsersRequest.ProtoReflect.Descriptor instead.
+func (*BasicSearchUsersRequest) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *BasicSearchUsersRequest) GetUsername() string {
+	if x != nil {
+		return x.Username
+	}
+	return ""
+}
+
+func (x *BasicSearchUsersRequest) GetSkip() int32 {
+	if x != nil {
+		return x.Skip
+	}
+	return 0
+}
+
+func (x *BasicSearchUsersRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *BasicSearchUsersRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// One batch of BasicSearchUsers results.
+type BasicSearchUsersResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The next users, in id order: id and username only.
+	Users []*BasicUser `protobuf:"bytes,1,rep,name=users,proto3" json:"users,omitempty"`
+	// Token to continue after the last user of this message; empty when no further
+	// user matches.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BasicSearchUsersResponse) Reset() {
+	*x = BasicSearchUsersResponse{}
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BasicSearchUsersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BasicSearchUsersResponse) ProtoMessage() {}
+
+func (x *BasicSearchUsersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BasicSearchUsersResponse.ProtoReflect.Descriptor instead.
+func (*BasicSearchUsersResponse) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *BasicSearchUsersResponse) GetUsers() []*BasicUser {
+	if x != nil {
+		return x.Users
+	}
+	return nil
+}
+
+func (x *BasicSearchUsersResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// Request for ListAuditEvents. Every filter that is set must match (AND).
+type ListAuditEventsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only events about this user (a user id).
+	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// Only events caused by this user (a user id).
+	ActorId string `protobuf:"bytes,2,opt,name=actor_id,json=actorId,proto3" json:"actor_id,omitempty"`
+	// Only events of any of these types (e.g. "USER_CREATED"); empty: every type.
+	EventTypes []string `protobuf:"bytes,3,rep,name=event_types,json=eventTypes,proto3" json:"event_types,omitempty"`
+	// Only events from this address ("192.0.2.7", "2001:db8::1") or network
+	// ("192.0.2.0/24", "2001:db8::/32"). IPv4 addresses also match their IPv4-mapped
+	// IPv6 form.
+	IpAddress string `protobuf:"bytes,4,opt,name=ip_address,json=ipAddress,proto3" json:"ip_address,omitempty"`
+	// Only events that occurred at or after this time.
+	Since *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=since,proto3" json:"since,omitempty"`
+	// Only events that occurred before this time.
+	Until *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=until,proto3" json:"until,omitempty"`
+	// Maximum number of events in the whole stream; 0 means all matching events.
+	Limit int32 `protobuf:"varint,7,opt,name=limit,proto3" json:"limit,omitempty"`
+	// Newest first (the default) or oldest first; by id.
+	Order AuditEventOrder `protobuf:"varint,8,opt,name=order,proto3,enum=authtuna_api.user.v1.AuditEventOrder" json:"order,omitempty"`
+	// Resume cursor: start right after the event with this id in the chosen order
+	// (newest first: ids below it; oldest first: ids above it). 0 starts at the
+	// beginning of the order.
+	AfterId int64 `protobuf:"varint,9,opt,name=after_id,json=afterId,proto3" json:"after_id,omitempty"`
+	// Events per message: 1-1000; 0 means 1000.
+	BatchSize     int32 `protobuf:"varint,10,opt,name=batch_size,json=batchSize,proto3" json:"batch_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAuditEventsRequest) Reset() {
+	*x = ListAuditEventsRequest{}
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAuditEventsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAuditEventsRequest) ProtoMessage() {}
+
+func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAuditEventsRequest.ProtoReflect.Descriptor instead.
+func (*ListAuditEventsRequest) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ListAuditEventsRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *ListAuditEventsRequest) GetActorId() string {
+	if x != nil {
+		return x.ActorId
+	}
+	return ""
+}
+
+func (x *ListAuditEventsRequest) GetEventTypes() []string {
+	if x != nil {
+		return x.EventTypes
+	}
+	return nil
+}
+
+func (x *ListAuditEventsRequest) GetIpAddress() string {
+	if x != nil {
+		return x.IpAddress
+	}
+	return ""
+}
+
+func (x *ListAuditEventsRequest) GetSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Since
+	}
+	return nil
+}
+
+func (x *ListAuditEventsRequest) GetUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Until
+	}
+	return nil
+}
+
+func (x *ListAuditEventsRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *ListAuditEventsRequest) GetOrder() AuditEventOrder {
+	if x != nil {
+		return x.Order
+	}
+	return AuditEventOrder_AUDIT_EVENT_ORDER_UNSPECIFIED
+}
+
+func (x *ListAuditEventsRequest) GetAfterId() int64 {
+	if x != nil {
+		return x.AfterId
+	}
+	return 0
+}
+
+func (x *ListAuditEventsRequest) GetBatchSize() int32 {
+	if x != nil {
+		return x.BatchSize
+	}
+	return 0
+}
+
+// One batch of ListAuditEvents results.
+type ListAuditEventsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The next events in the requested order; the last one's id resumes the stream.
+	Events        []*AuditEvent `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAuditEventsResponse) Reset() {
+	*x = ListAuditEventsResponse{}
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAuditEventsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAuditEventsResponse) ProtoMessage() {}
+
+func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAuditEventsResponse.ProtoReflect.Descriptor instead.
+func (*ListAuditEventsResponse) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ListAuditEventsResponse) GetEvents() []*AuditEvent {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
+// Request for WatchAuditEvents. Every filter that is set must match (AND); they mean
+// what they mean in ListAuditEventsRequest.
+type WatchAuditEventsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only events about this user (a user id).
+	UserId string `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// Only events caused by this user (a user id).
+	ActorId string `protobuf:"bytes,2,opt,name=actor_id,json=actorId,proto3" json:"actor_id,omitempty"`
+	// Only events of any of these types; empty: every type.
+	EventTypes []string `protobuf:"bytes,3,rep,name=event_types,json=eventTypes,proto3" json:"event_types,omitempty"`
+	// Only events from this address or network.
+	IpAddress string `protobuf:"bytes,4,opt,name=ip_address,json=ipAddress,proto3" json:"ip_address,omitempty"`
+	// Replay every matching event with a greater id, then continue live. Unset: only
+	// events recorded from now on. Use a resume_after_id received earlier to continue a
+	// watch without missing events.
+	AfterId *int64 `protobuf:"varint,5,opt,name=after_id,json=afterId,proto3,oneof" json:"after_id,omitempty"`
+	// Longest silence before a heartbeat: 0.5-300 seconds; unset or zero means 15 seconds.
+	HeartbeatInterval *durationpb.Duration `protobuf:"bytes,6,opt,name=heartbeat_interval,json=heartbeatInterval,proto3" json:"heartbeat_interval,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *WatchAuditEventsRequest) Reset() {
+	*x = WatchAuditEventsRequest{}
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchAuditEventsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchAuditEventsRequest) ProtoMessage() {}
+
+func (x *WatchAuditEventsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchAuditEventsRequest.ProtoReflect.Descriptor instead.
+func (*WatchAuditEventsRequest) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *WatchAuditEventsRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *WatchAuditEventsRequest) GetActorId() string {
+	if x != nil {
+		return x.ActorId
+	}
+	return ""
+}
+
+func (x *WatchAuditEventsRequest) GetEventTypes() []string {
+	if x != nil {
+		return x.EventTypes
+	}
+	return nil
+}
+
+func (x *WatchAuditEventsRequest) GetIpAddress() string {
+	if x != nil {
+		return x.IpAddress
+	}
+	return ""
+}
+
+func (x *WatchAuditEventsRequest) GetAfterId() int64 {
+	if x != nil && x.AfterId != nil {
+		return *x.AfterId
+	}
+	return 0
+}
+
+func (x *WatchAuditEventsRequest) GetHeartbeatInterval() *durationpb.Duration {
+	if x != nil {
+		return x.HeartbeatInterval
+	}
+	return nil
+}
+
+// Events as they are recorded, or a heartbeat.
+type WatchAuditEventsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// New matching events, usually in id order. An event whose transaction committed
+	// late can follow events with greater ids; each is sent once per watch.
+	Events []*AuditEvent `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
+	// Set on heartbeats (messages without events): the server's time when it was sent.
+	HeartbeatAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=heartbeat_at,json=heartbeatAt,proto3" json:"heartbeat_at,omitempty"`
+	// Restart point: a watch started with after_id = resume_after_id misses no event
+	// that this watch would still have sent; it may repeat some already sent.
+	ResumeAfterId int64 `protobuf:"varint,3,opt,name=resume_after_id,json=resumeAfterId,proto3" json:"resume_after_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchAuditEventsResponse) Reset() {
+	*x = WatchAuditEventsResponse{}
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchAuditEventsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchAuditEventsResponse) ProtoMessage() {}
+
+func (x *WatchAuditEventsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_authtuna_api_user_v1_user_service_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchAuditEventsResponse.ProtoReflect.Descriptor instead.
+func (*WatchAuditEventsResponse) Descriptor() ([]byte, []int) {
+	return file_authtuna_api_user_v1_user_service_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *WatchAuditEventsResponse) GetEvents() []*AuditEvent {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
+func (x *WatchAuditEventsResponse) GetHeartbeatAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.HeartbeatAt
+	}
+	return nil
+}
+
+func (x *WatchAuditEventsResponse) GetResumeAfterId() int64 {
+	if x != nil {
+		return x.ResumeAfterId
+	}
+	return 0
+}
+
 var File_authtuna_api_user_v1_user_service_proto protoreflect.FileDescriptor
 
 const file_authtuna_api_user_v1_user_service_proto_rawDesc = "" +
 	"\n" +
-	"'authtuna_api/user/v1/user_service.proto\x12\x14authtuna_api.user.v1\x1a\x1fauthtuna_api/user/v1/user.proto\x1a google/protobuf/field_mask.proto\"\xb2\x02\n" +
+	"'authtuna_api/user/v1/user_service.proto\x12\x14authtuna_api.user.v1\x1a authtuna_api/user/v1/audit.proto\x1a\x1fauthtuna_api/user/v1/user.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb2\x02\n" +
 	"\x11CreateUserRequest\x12\x14\n" +
 	"\x05email\x18\x01 \x01(\tR\x05email\x12\x1a\n" +
 	"\busername\x18\x02 \x01(\tR\busername\x12\x1f\n" +
@@ -1115,7 +1783,69 @@ const file_authtuna_api_user_v1_user_service_proto_rawDesc = "" +
 	"\x15GetDeletedUserRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"^\n" +
 	"\x16GetDeletedUserResponse\x12D\n" +
-	"\fdeleted_user\x18\x01 \x01(\v2!.authtuna_api.user.v1.DeletedUserR\vdeletedUser2\x85\a\n" +
+	"\fdeleted_user\x18\x01 \x01(\v2!.authtuna_api.user.v1.DeletedUserR\vdeletedUser\"\xb5\x03\n" +
+	"\x12SearchUsersRequest\x12\x1a\n" +
+	"\bidentity\x18\x01 \x01(\tR\bidentity\x12\x12\n" +
+	"\x04role\x18\x02 \x01(\tR\x04role\x12\x14\n" +
+	"\x05scope\x18\x03 \x01(\tR\x05scope\x12 \n" +
+	"\tis_active\x18\x04 \x01(\bH\x00R\bisActive\x88\x01\x01\x12*\n" +
+	"\x0eemail_verified\x18\x05 \x01(\bH\x01R\remailVerified\x88\x01\x01\x12?\n" +
+	"\rcreated_after\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\fcreatedAfter\x12A\n" +
+	"\x0ecreated_before\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\rcreatedBefore\x12\x12\n" +
+	"\x04skip\x18\b \x01(\x05R\x04skip\x12\x14\n" +
+	"\x05limit\x18\t \x01(\x05R\x05limit\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\n" +
+	" \x01(\tR\tpageToken\x12\x1d\n" +
+	"\n" +
+	"batch_size\x18\v \x01(\x05R\tbatchSizeB\f\n" +
+	"\n" +
+	"_is_activeB\x11\n" +
+	"\x0f_email_verified\"o\n" +
+	"\x13SearchUsersResponse\x120\n" +
+	"\x05users\x18\x01 \x03(\v2\x1a.authtuna_api.user.v1.UserR\x05users\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"~\n" +
+	"\x17BasicSearchUsersRequest\x12\x1a\n" +
+	"\busername\x18\x01 \x01(\tR\busername\x12\x12\n" +
+	"\x04skip\x18\x02 \x01(\x05R\x04skip\x12\x14\n" +
+	"\x05limit\x18\x03 \x01(\x05R\x05limit\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\"y\n" +
+	"\x18BasicSearchUsersResponse\x125\n" +
+	"\x05users\x18\x01 \x03(\v2\x1f.authtuna_api.user.v1.BasicUserR\x05users\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xfd\x02\n" +
+	"\x16ListAuditEventsRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x19\n" +
+	"\bactor_id\x18\x02 \x01(\tR\aactorId\x12\x1f\n" +
+	"\vevent_types\x18\x03 \x03(\tR\n" +
+	"eventTypes\x12\x1d\n" +
+	"\n" +
+	"ip_address\x18\x04 \x01(\tR\tipAddress\x120\n" +
+	"\x05since\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x120\n" +
+	"\x05until\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x05until\x12\x14\n" +
+	"\x05limit\x18\a \x01(\x05R\x05limit\x12;\n" +
+	"\x05order\x18\b \x01(\x0e2%.authtuna_api.user.v1.AuditEventOrderR\x05order\x12\x19\n" +
+	"\bafter_id\x18\t \x01(\x03R\aafterId\x12\x1d\n" +
+	"\n" +
+	"batch_size\x18\n" +
+	" \x01(\x05R\tbatchSize\"S\n" +
+	"\x17ListAuditEventsResponse\x128\n" +
+	"\x06events\x18\x01 \x03(\v2 .authtuna_api.user.v1.AuditEventR\x06events\"\x84\x02\n" +
+	"\x17WatchAuditEventsRequest\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x19\n" +
+	"\bactor_id\x18\x02 \x01(\tR\aactorId\x12\x1f\n" +
+	"\vevent_types\x18\x03 \x03(\tR\n" +
+	"eventTypes\x12\x1d\n" +
+	"\n" +
+	"ip_address\x18\x04 \x01(\tR\tipAddress\x12\x1e\n" +
+	"\bafter_id\x18\x05 \x01(\x03H\x00R\aafterId\x88\x01\x01\x12H\n" +
+	"\x12heartbeat_interval\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x11heartbeatIntervalB\v\n" +
+	"\t_after_id\"\xbb\x01\n" +
+	"\x18WatchAuditEventsResponse\x128\n" +
+	"\x06events\x18\x01 \x03(\v2 .authtuna_api.user.v1.AuditEventR\x06events\x12=\n" +
+	"\fheartbeat_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vheartbeatAt\x12&\n" +
+	"\x0fresume_after_id\x18\x03 \x01(\x03R\rresumeAfterId2\xc7\n" +
+	"\n" +
 	"\vUserService\x12_\n" +
 	"\n" +
 	"CreateUser\x12'.authtuna_api.user.v1.CreateUserRequest\x1a(.authtuna_api.user.v1.CreateUserResponse\x12V\n" +
@@ -1128,7 +1858,11 @@ const file_authtuna_api_user_v1_user_service_proto_rawDesc = "" +
 	"\rUnsuspendUser\x12*.authtuna_api.user.v1.UnsuspendUserRequest\x1a+.authtuna_api.user.v1.UnsuspendUserResponse\x12_\n" +
 	"\n" +
 	"DeleteUser\x12'.authtuna_api.user.v1.DeleteUserRequest\x1a(.authtuna_api.user.v1.DeleteUserResponse\x12k\n" +
-	"\x0eGetDeletedUser\x12+.authtuna_api.user.v1.GetDeletedUserRequest\x1a,.authtuna_api.user.v1.GetDeletedUserResponseB<Z:github.com/authtuna/authtuna-grpc/clients/go/userv1;userv1b\x06proto3"
+	"\x0eGetDeletedUser\x12+.authtuna_api.user.v1.GetDeletedUserRequest\x1a,.authtuna_api.user.v1.GetDeletedUserResponse\x12d\n" +
+	"\vSearchUsers\x12(.authtuna_api.user.v1.SearchUsersRequest\x1a).authtuna_api.user.v1.SearchUsersResponse0\x01\x12s\n" +
+	"\x10BasicSearchUsers\x12-.authtuna_api.user.v1.BasicSearchUsersRequest\x1a..authtuna_api.user.v1.BasicSearchUsersResponse0\x01\x12p\n" +
+	"\x0fListAuditEvents\x12,.authtuna_api.user.v1.ListAuditEventsRequest\x1a-.authtuna_api.user.v1.ListAuditEventsResponse0\x01\x12s\n" +
+	"\x10WatchAuditEvents\x12-.authtuna_api.user.v1.WatchAuditEventsRequest\x1a..authtuna_api.user.v1.WatchAuditEventsResponse0\x01B<Z:github.com/authtuna/authtuna-grpc/clients/go/userv1;userv1b\x06proto3"
 
 var (
 	file_authtuna_api_user_v1_user_service_proto_rawDescOnce sync.Once
@@ -1142,67 +1876,99 @@ func file_authtuna_api_user_v1_user_service_proto_rawDescGZIP() []byte {
 	return file_authtuna_api_user_v1_user_service_proto_rawDescData
 }
 
-var file_authtuna_api_user_v1_user_service_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_authtuna_api_user_v1_user_service_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_authtuna_api_user_v1_user_service_proto_goTypes = []any{
-	(*CreateUserRequest)(nil),      // 0: authtuna_api.user.v1.CreateUserRequest
-	(*CreateUserResponse)(nil),     // 1: authtuna_api.user.v1.CreateUserResponse
-	(*GetUserRequest)(nil),         // 2: authtuna_api.user.v1.GetUserRequest
-	(*GetUserResponse)(nil),        // 3: authtuna_api.user.v1.GetUserResponse
-	(*ListUsersRequest)(nil),       // 4: authtuna_api.user.v1.ListUsersRequest
-	(*ListUsersResponse)(nil),      // 5: authtuna_api.user.v1.ListUsersResponse
-	(*UpdateUserRequest)(nil),      // 6: authtuna_api.user.v1.UpdateUserRequest
-	(*UpdateUserResponse)(nil),     // 7: authtuna_api.user.v1.UpdateUserResponse
-	(*SetPasswordRequest)(nil),     // 8: authtuna_api.user.v1.SetPasswordRequest
-	(*SetPasswordResponse)(nil),    // 9: authtuna_api.user.v1.SetPasswordResponse
-	(*SuspendUserRequest)(nil),     // 10: authtuna_api.user.v1.SuspendUserRequest
-	(*SuspendUserResponse)(nil),    // 11: authtuna_api.user.v1.SuspendUserResponse
-	(*UnsuspendUserRequest)(nil),   // 12: authtuna_api.user.v1.UnsuspendUserRequest
-	(*UnsuspendUserResponse)(nil),  // 13: authtuna_api.user.v1.UnsuspendUserResponse
-	(*DeleteUserRequest)(nil),      // 14: authtuna_api.user.v1.DeleteUserRequest
-	(*DeleteUserResponse)(nil),     // 15: authtuna_api.user.v1.DeleteUserResponse
-	(*GetDeletedUserRequest)(nil),  // 16: authtuna_api.user.v1.GetDeletedUserRequest
-	(*GetDeletedUserResponse)(nil), // 17: authtuna_api.user.v1.GetDeletedUserResponse
-	nil,                            // 18: authtuna_api.user.v1.CreateUserRequest.AttributesEntry
-	(*User)(nil),                   // 19: authtuna_api.user.v1.User
-	(*fieldmaskpb.FieldMask)(nil),  // 20: google.protobuf.FieldMask
-	(*DeletedUser)(nil),            // 21: authtuna_api.user.v1.DeletedUser
+	(*CreateUserRequest)(nil),        // 0: authtuna_api.user.v1.CreateUserRequest
+	(*CreateUserResponse)(nil),       // 1: authtuna_api.user.v1.CreateUserResponse
+	(*GetUserRequest)(nil),           // 2: authtuna_api.user.v1.GetUserRequest
+	(*GetUserResponse)(nil),          // 3: authtuna_api.user.v1.GetUserResponse
+	(*ListUsersRequest)(nil),         // 4: authtuna_api.user.v1.ListUsersRequest
+	(*ListUsersResponse)(nil),        // 5: authtuna_api.user.v1.ListUsersResponse
+	(*UpdateUserRequest)(nil),        // 6: authtuna_api.user.v1.UpdateUserRequest
+	(*UpdateUserResponse)(nil),       // 7: authtuna_api.user.v1.UpdateUserResponse
+	(*SetPasswordRequest)(nil),       // 8: authtuna_api.user.v1.SetPasswordRequest
+	(*SetPasswordResponse)(nil),      // 9: authtuna_api.user.v1.SetPasswordResponse
+	(*SuspendUserRequest)(nil),       // 10: authtuna_api.user.v1.SuspendUserRequest
+	(*SuspendUserResponse)(nil),      // 11: authtuna_api.user.v1.SuspendUserResponse
+	(*UnsuspendUserRequest)(nil),     // 12: authtuna_api.user.v1.UnsuspendUserRequest
+	(*UnsuspendUserResponse)(nil),    // 13: authtuna_api.user.v1.UnsuspendUserResponse
+	(*DeleteUserRequest)(nil),        // 14: authtuna_api.user.v1.DeleteUserRequest
+	(*DeleteUserResponse)(nil),       // 15: authtuna_api.user.v1.DeleteUserResponse
+	(*GetDeletedUserRequest)(nil),    // 16: authtuna_api.user.v1.GetDeletedUserRequest
+	(*GetDeletedUserResponse)(nil),   // 17: authtuna_api.user.v1.GetDeletedUserResponse
+	(*SearchUsersRequest)(nil),       // 18: authtuna_api.user.v1.SearchUsersRequest
+	(*SearchUsersResponse)(nil),      // 19: authtuna_api.user.v1.SearchUsersResponse
+	(*BasicSearchUsersRequest)(nil),  // 20: authtuna_api.user.v1.BasicSearchUsersRequest
+	(*BasicSearchUsersResponse)(nil), // 21: authtuna_api.user.v1.BasicSearchUsersResponse
+	(*ListAuditEventsRequest)(nil),   // 22: authtuna_api.user.v1.ListAuditEventsRequest
+	(*ListAuditEventsResponse)(nil),  // 23: authtuna_api.user.v1.ListAuditEventsResponse
+	(*WatchAuditEventsRequest)(nil),  // 24: authtuna_api.user.v1.WatchAuditEventsRequest
+	(*WatchAuditEventsResponse)(nil), // 25: authtuna_api.user.v1.WatchAuditEventsResponse
+	nil,                              // 26: authtuna_api.user.v1.CreateUserRequest.AttributesEntry
+	(*User)(nil),                     // 27: authtuna_api.user.v1.User
+	(*fieldmaskpb.FieldMask)(nil),    // 28: google.protobuf.FieldMask
+	(*DeletedUser)(nil),              // 29: authtuna_api.user.v1.DeletedUser
+	(*timestamppb.Timestamp)(nil),    // 30: google.protobuf.Timestamp
+	(*BasicUser)(nil),                // 31: authtuna_api.user.v1.BasicUser
+	(AuditEventOrder)(0),             // 32: authtuna_api.user.v1.AuditEventOrder
+	(*AuditEvent)(nil),               // 33: authtuna_api.user.v1.AuditEvent
+	(*durationpb.Duration)(nil),      // 34: google.protobuf.Duration
 }
 var file_authtuna_api_user_v1_user_service_proto_depIdxs = []int32{
-	18, // 0: authtuna_api.user.v1.CreateUserRequest.attributes:type_name -> authtuna_api.user.v1.CreateUserRequest.AttributesEntry
-	19, // 1: authtuna_api.user.v1.CreateUserResponse.user:type_name -> authtuna_api.user.v1.User
-	19, // 2: authtuna_api.user.v1.GetUserResponse.user:type_name -> authtuna_api.user.v1.User
-	19, // 3: authtuna_api.user.v1.ListUsersResponse.users:type_name -> authtuna_api.user.v1.User
-	19, // 4: authtuna_api.user.v1.UpdateUserRequest.user:type_name -> authtuna_api.user.v1.User
-	20, // 5: authtuna_api.user.v1.UpdateUserRequest.update_mask:type_name -> google.protobuf.FieldMask
-	19, // 6: authtuna_api.user.v1.UpdateUserResponse.user:type_name -> authtuna_api.user.v1.User
-	19, // 7: authtuna_api.user.v1.SetPasswordResponse.user:type_name -> authtuna_api.user.v1.User
-	19, // 8: authtuna_api.user.v1.SuspendUserResponse.user:type_name -> authtuna_api.user.v1.User
-	19, // 9: authtuna_api.user.v1.UnsuspendUserResponse.user:type_name -> authtuna_api.user.v1.User
-	21, // 10: authtuna_api.user.v1.DeleteUserResponse.deleted_user:type_name -> authtuna_api.user.v1.DeletedUser
-	21, // 11: authtuna_api.user.v1.GetDeletedUserResponse.deleted_user:type_name -> authtuna_api.user.v1.DeletedUser
-	0,  // 12: authtuna_api.user.v1.UserService.CreateUser:input_type -> authtuna_api.user.v1.CreateUserRequest
-	2,  // 13: authtuna_api.user.v1.UserService.GetUser:input_type -> authtuna_api.user.v1.GetUserRequest
-	4,  // 14: authtuna_api.user.v1.UserService.ListUsers:input_type -> authtuna_api.user.v1.ListUsersRequest
-	6,  // 15: authtuna_api.user.v1.UserService.UpdateUser:input_type -> authtuna_api.user.v1.UpdateUserRequest
-	8,  // 16: authtuna_api.user.v1.UserService.SetPassword:input_type -> authtuna_api.user.v1.SetPasswordRequest
-	10, // 17: authtuna_api.user.v1.UserService.SuspendUser:input_type -> authtuna_api.user.v1.SuspendUserRequest
-	12, // 18: authtuna_api.user.v1.UserService.UnsuspendUser:input_type -> authtuna_api.user.v1.UnsuspendUserRequest
-	14, // 19: authtuna_api.user.v1.UserService.DeleteUser:input_type -> authtuna_api.user.v1.DeleteUserRequest
-	16, // 20: authtuna_api.user.v1.UserService.GetDeletedUser:input_type -> authtuna_api.user.v1.GetDeletedUserRequest
-	1,  // 21: authtuna_api.user.v1.UserService.CreateUser:output_type -> authtuna_api.user.v1.CreateUserResponse
-	3,  // 22: authtuna_api.user.v1.UserService.GetUser:output_type -> authtuna_api.user.v1.GetUserResponse
-	5,  // 23: authtuna_api.user.v1.UserService.ListUsers:output_type -> authtuna_api.user.v1.ListUsersResponse
-	7,  // 24: authtuna_api.user.v1.UserService.UpdateUser:output_type -> authtuna_api.user.v1.UpdateUserResponse
-	9,  // 25: authtuna_api.user.v1.UserService.SetPassword:output_type -> authtuna_api.user.v1.SetPasswordResponse
-	11, // 26: authtuna_api.user.v1.UserService.SuspendUser:output_type -> authtuna_api.user.v1.SuspendUserResponse
-	13, // 27: authtuna_api.user.v1.UserService.UnsuspendUser:output_type -> authtuna_api.user.v1.UnsuspendUserResponse
-	15, // 28: authtuna_api.user.v1.UserService.DeleteUser:output_type -> authtuna_api.user.v1.DeleteUserResponse
-	17, // 29: authtuna_api.user.v1.UserService.GetDeletedUser:output_type -> authtuna_api.user.v1.GetDeletedUserResponse
-	21, // [21:30] is the sub-list for method output_type
-	12, // [12:21] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	26, // 0: authtuna_api.user.v1.CreateUserRequest.attributes:type_name -> authtuna_api.user.v1.CreateUserRequest.AttributesEntry
+	27, // 1: authtuna_api.user.v1.CreateUserResponse.user:type_name -> authtuna_api.user.v1.User
+	27, // 2: authtuna_api.user.v1.GetUserResponse.user:type_name -> authtuna_api.user.v1.User
+	27, // 3: authtuna_api.user.v1.ListUsersResponse.users:type_name -> authtuna_api.user.v1.User
+	27, // 4: authtuna_api.user.v1.UpdateUserRequest.user:type_name -> authtuna_api.user.v1.User
+	28, // 5: authtuna_api.user.v1.UpdateUserRequest.update_mask:type_name -> google.protobuf.FieldMask
+	27, // 6: authtuna_api.user.v1.UpdateUserResponse.user:type_name -> authtuna_api.user.v1.User
+	27, // 7: authtuna_api.user.v1.SetPasswordResponse.user:type_name -> authtuna_api.user.v1.User
+	27, // 8: authtuna_api.user.v1.SuspendUserResponse.user:type_name -> authtuna_api.user.v1.User
+	27, // 9: authtuna_api.user.v1.UnsuspendUserResponse.user:type_name -> authtuna_api.user.v1.User
+	29, // 10: authtuna_api.user.v1.DeleteUserResponse.deleted_user:type_name -> authtuna_api.user.v1.DeletedUser
+	29, // 11: authtuna_api.user.v1.GetDeletedUserResponse.deleted_user:type_name -> authtuna_api.user.v1.DeletedUser
+	30, // 12: authtuna_api.user.v1.SearchUsersRequest.created_after:type_name -> google.protobuf.Timestamp
+	30, // 13: authtuna_api.user.v1.SearchUsersRequest.created_before:type_name -> google.protobuf.Timestamp
+	27, // 14: authtuna_api.user.v1.SearchUsersResponse.users:type_name -> authtuna_api.user.v1.User
+	31, // 15: authtuna_api.user.v1.BasicSearchUsersResponse.users:type_name -> authtuna_api.user.v1.BasicUser
+	30, // 16: authtuna_api.user.v1.ListAuditEventsRequest.since:type_name -> google.protobuf.Timestamp
+	30, // 17: authtuna_api.user.v1.ListAuditEventsRequest.until:type_name -> google.protobuf.Timestamp
+	32, // 18: authtuna_api.user.v1.ListAuditEventsRequest.order:type_name -> authtuna_api.user.v1.AuditEventOrder
+	33, // 19: authtuna_api.user.v1.ListAuditEventsResponse.events:type_name -> authtuna_api.user.v1.AuditEvent
+	34, // 20: authtuna_api.user.v1.WatchAuditEventsRequest.heartbeat_interval:type_name -> google.protobuf.Duration
+	33, // 21: authtuna_api.user.v1.WatchAuditEventsResponse.events:type_name -> authtuna_api.user.v1.AuditEvent
+	30, // 22: authtuna_api.user.v1.WatchAuditEventsResponse.heartbeat_at:type_name -> google.protobuf.Timestamp
+	0,  // 23: authtuna_api.user.v1.UserService.CreateUser:input_type -> authtuna_api.user.v1.CreateUserRequest
+	2,  // 24: authtuna_api.user.v1.UserService.GetUser:input_type -> authtuna_api.user.v1.GetUserRequest
+	4,  // 25: authtuna_api.user.v1.UserService.ListUsers:input_type -> authtuna_api.user.v1.ListUsersRequest
+	6,  // 26: authtuna_api.user.v1.UserService.UpdateUser:input_type -> authtuna_api.user.v1.UpdateUserRequest
+	8,  // 27: authtuna_api.user.v1.UserService.SetPassword:input_type -> authtuna_api.user.v1.SetPasswordRequest
+	10, // 28: authtuna_api.user.v1.UserService.SuspendUser:input_type -> authtuna_api.user.v1.SuspendUserRequest
+	12, // 29: authtuna_api.user.v1.UserService.UnsuspendUser:input_type -> authtuna_api.user.v1.UnsuspendUserRequest
+	14, // 30: authtuna_api.user.v1.UserService.DeleteUser:input_type -> authtuna_api.user.v1.DeleteUserRequest
+	16, // 31: authtuna_api.user.v1.UserService.GetDeletedUser:input_type -> authtuna_api.user.v1.GetDeletedUserRequest
+	18, // 32: authtuna_api.user.v1.UserService.SearchUsers:input_type -> authtuna_api.user.v1.SearchUsersRequest
+	20, // 33: authtuna_api.user.v1.UserService.BasicSearchUsers:input_type -> authtuna_api.user.v1.BasicSearchUsersRequest
+	22, // 34: authtuna_api.user.v1.UserService.ListAuditEvents:input_type -> authtuna_api.user.v1.ListAuditEventsRequest
+	24, // 35: authtuna_api.user.v1.UserService.WatchAuditEvents:input_type -> authtuna_api.user.v1.WatchAuditEventsRequest
+	1,  // 36: authtuna_api.user.v1.UserService.CreateUser:output_type -> authtuna_api.user.v1.CreateUserResponse
+	3,  // 37: authtuna_api.user.v1.UserService.GetUser:output_type -> authtuna_api.user.v1.GetUserResponse
+	5,  // 38: authtuna_api.user.v1.UserService.ListUsers:output_type -> authtuna_api.user.v1.ListUsersResponse
+	7,  // 39: authtuna_api.user.v1.UserService.UpdateUser:output_type -> authtuna_api.user.v1.UpdateUserResponse
+	9,  // 40: authtuna_api.user.v1.UserService.SetPassword:output_type -> authtuna_api.user.v1.SetPasswordResponse
+	11, // 41: authtuna_api.user.v1.UserService.SuspendUser:output_type -> authtuna_api.user.v1.SuspendUserResponse
+	13, // 42: authtuna_api.user.v1.UserService.UnsuspendUser:output_type -> authtuna_api.user.v1.UnsuspendUserResponse
+	15, // 43: authtuna_api.user.v1.UserService.DeleteUser:output_type -> authtuna_api.user.v1.DeleteUserResponse
+	17, // 44: authtuna_api.user.v1.UserService.GetDeletedUser:output_type -> authtuna_api.user.v1.GetDeletedUserResponse
+	19, // 45: authtuna_api.user.v1.UserService.SearchUsers:output_type -> authtuna_api.user.v1.SearchUsersResponse
+	21, // 46: authtuna_api.user.v1.UserService.BasicSearchUsers:output_type -> authtuna_api.user.v1.BasicSearchUsersResponse
+	23, // 47: authtuna_api.user.v1.UserService.ListAuditEvents:output_type -> authtuna_api.user.v1.ListAuditEventsResponse
+	25, // 48: authtuna_api.user.v1.UserService.WatchAuditEvents:output_type -> authtuna_api.user.v1.WatchAuditEventsResponse
+	36, // [36:49] is the sub-list for method output_type
+	23, // [23:36] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_authtuna_api_user_v1_user_service_proto_init() }
@@ -1210,6 +1976,7 @@ func file_authtuna_api_user_v1_user_service_proto_init() {
 	if File_authtuna_api_user_v1_user_service_proto != nil {
 		return
 	}
+	file_authtuna_api_user_v1_audit_proto_init()
 	file_authtuna_api_user_v1_user_proto_init()
 	file_authtuna_api_user_v1_user_service_proto_msgTypes[0].OneofWrappers = []any{}
 	file_authtuna_api_user_v1_user_service_proto_msgTypes[2].OneofWrappers = []any{
@@ -1217,13 +1984,15 @@ func file_authtuna_api_user_v1_user_service_proto_init() {
 		(*GetUserRequest_Email)(nil),
 		(*GetUserRequest_Username)(nil),
 	}
+	file_authtuna_api_user_v1_user_service_proto_msgTypes[18].OneofWrappers = []any{}
+	file_authtuna_api_user_v1_user_service_proto_msgTypes[24].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_authtuna_api_user_v1_user_service_proto_rawDesc), len(file_authtuna_api_user_v1_user_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   19,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

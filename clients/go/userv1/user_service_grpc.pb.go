@@ -19,15 +19,19 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	UserService_CreateUser_FullMethodName     = "/authtuna_api.user.v1.UserService/CreateUser"
-	UserService_GetUser_FullMethodName        = "/authtuna_api.user.v1.UserService/GetUser"
-	UserService_ListUsers_FullMethodName      = "/authtuna_api.user.v1.UserService/ListUsers"
-	UserService_UpdateUser_FullMethodName     = "/authtuna_api.user.v1.UserService/UpdateUser"
-	UserService_SetPassword_FullMethodName    = "/authtuna_api.user.v1.UserService/SetPassword"
-	UserService_SuspendUser_FullMethodName    = "/authtuna_api.user.v1.UserService/SuspendUser"
-	UserService_UnsuspendUser_FullMethodName  = "/authtuna_api.user.v1.UserService/UnsuspendUser"
-	UserService_DeleteUser_FullMethodName     = "/authtuna_api.user.v1.UserService/DeleteUser"
-	UserService_GetDeletedUser_FullMethodName = "/authtuna_api.user.v1.UserService/GetDeletedUser"
+	UserService_CreateUser_FullMethodName       = "/authtuna_api.user.v1.UserService/CreateUser"
+	UserService_GetUser_FullMethodName          = "/authtuna_api.user.v1.UserService/GetUser"
+	UserService_ListUsers_FullMethodName        = "/authtuna_api.user.v1.UserService/ListUsers"
+	UserService_UpdateUser_FullMethodName       = "/authtuna_api.user.v1.UserService/UpdateUser"
+	UserService_SetPassword_FullMethodName      = "/authtuna_api.user.v1.UserService/SetPassword"
+	UserService_SuspendUser_FullMethodName      = "/authtuna_api.user.v1.UserService/SuspendUser"
+	UserService_UnsuspendUser_FullMethodName    = "/authtuna_api.user.v1.UserService/UnsuspendUser"
+	UserService_DeleteUser_FullMethodName       = "/authtuna_api.user.v1.UserService/DeleteUser"
+	UserService_GetDeletedUser_FullMethodName   = "/authtuna_api.user.v1.UserService/GetDeletedUser"
+	UserService_SearchUsers_FullMethodName      = "/authtuna_api.user.v1.UserService/SearchUsers"
+	UserService_BasicSearchUsers_FullMethodName = "/authtuna_api.user.v1.UserService/BasicSearchUsers"
+	UserService_ListAuditEvents_FullMethodName  = "/authtuna_api.user.v1.UserService/ListAuditEvents"
+	UserService_WatchAuditEvents_FullMethodName = "/authtuna_api.user.v1.UserService/WatchAuditEvents"
 )
 
 // UserServiceClient is the client API for UserService service.
@@ -35,7 +39,8 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
 // UserService manages user accounts over their whole lifecycle: registration, lookup,
-// listing, updates, passwords, suspension and deletion (with an archive).
+// listing, updates, passwords, suspension and deletion (with an archive), search, and
+// the audit trail.
 //
 // Every RPC requires `authorization: Bearer <token>` metadata (or, on a server that
 // requires client certificates, a certificate bound to a service account); a missing,
@@ -135,6 +140,53 @@ type UserServiceClient interface {
 	// Errors: INVALID_ARGUMENT (malformed id), NOT_FOUND (reason DELETED_USER_NOT_FOUND),
 	// UNAUTHENTICATED, PERMISSION_DENIED.
 	GetDeletedUser(ctx context.Context, in *GetDeletedUserRequest, opts ...grpc.CallOption) (*GetDeletedUserResponse, error)
+	// Streams the users matching every given filter (AND), in id order (creation order).
+	// Each message carries a batch of users; clients flatten the batches into one
+	// sequence. Pages are read from the database one at a time, each in its own short
+	// transaction, and only as fast as the caller reads, so a stream of any length costs
+	// the server one batch of memory. Each message's next_page_token resumes the search
+	// right after that message's last user, even if users were added meanwhile.
+	// Requires permission `users.read`.
+	//
+	// Errors: INVALID_ARGUMENT (negative or too deep skip, negative limit, batch_size out
+	// of range, an over-long filter, a malformed page token, or skip together with a page
+	// token; the field is named), UNAUTHENTICATED, PERMISSION_DENIED. The caller's
+	// deadline or cancellation ends the stream and its database work (DEADLINE_EXCEEDED /
+	// CANCELLED); the messages received until then stay valid and resumable.
+	SearchUsers(ctx context.Context, in *SearchUsersRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SearchUsersResponse], error)
+	// Streams active people (no service accounts, no suspended users) whose username
+	// contains the given text, case-insensitively, in id order, with only their id and
+	// username: a lookup for any signed-in user that never reveals an email or whether
+	// an email is registered. At most 100 users per call.
+	// Requires permission `users.read_basic`.
+	//
+	// Errors: INVALID_ARGUMENT (username shorter than 3 or longer than 32 characters,
+	// negative or too deep skip, limit outside 0-100, a malformed page token, or skip
+	// together with a page token), UNAUTHENTICATED, PERMISSION_DENIED.
+	BasicSearchUsers(ctx context.Context, in *BasicSearchUsersRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BasicSearchUsersResponse], error)
+	// Streams the audit events matching every given filter (AND), newest or oldest
+	// first, in batches; resumable from any event's id. Pages are read one at a time in
+	// short transactions, only as fast as the caller reads.
+	// Requires permission `audit.read`.
+	//
+	// Errors: INVALID_ARGUMENT (a malformed user_id or actor_id, an unknown event type,
+	// an ip_address that is neither an address nor a CIDR network, negative limit or
+	// after_id, batch_size out of range; the field is named), UNAUTHENTICATED,
+	// PERMISSION_DENIED. The caller's deadline or cancellation ends the stream.
+	ListAuditEvents(ctx context.Context, in *ListAuditEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ListAuditEventsResponse], error)
+	// Streams audit events as they are recorded, by this or any other server on the same
+	// database, with the same filters as ListAuditEvents. Starts from now, or replays
+	// everything after `after_id` first. The first message is a heartbeat (a message
+	// without events), sent as soon as the watch is established; another follows whenever
+	// nothing was sent for `heartbeat_interval`. Runs until the caller cancels it or its
+	// deadline passes. Delivery is at least once when resuming from resume_after_id:
+	// de-duplicate by event id.
+	// Requires permission `audit.read`.
+	//
+	// Errors: INVALID_ARGUMENT (as ListAuditEvents, and heartbeat_interval outside
+	// 0.5-300 seconds), UNAUTHENTICATED, PERMISSION_DENIED. Ends with CANCELLED or
+	// DEADLINE_EXCEEDED as the caller chose.
+	WatchAuditEvents(ctx context.Context, in *WatchAuditEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchAuditEventsResponse], error)
 }
 
 type userServiceClient struct {
@@ -235,12 +287,89 @@ func (c *userServiceClient) GetDeletedUser(ctx context.Context, in *GetDeletedUs
 	return out, nil
 }
 
+func (c *userServiceClient) SearchUsers(ctx context.Context, in *SearchUsersRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SearchUsersResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &UserService_ServiceDesc.Streams[0], UserService_SearchUsers_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[SearchUsersRequest, SearchUsersResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type UserService_SearchUsersClient = grpc.ServerStreamingClient[SearchUsersResponse]
+
+func (c *userServiceClient) BasicSearchUsers(ctx context.Context, in *BasicSearchUsersRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BasicSearchUsersResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &UserService_ServiceDesc.Streams[1], UserService_BasicSearchUsers_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[BasicSearchUsersRequest, BasicSearchUsersResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type UserService_BasicSearchUsersClient = grpc.ServerStreamingClient[BasicSearchUsersResponse]
+
+func (c *userServiceClient) ListAuditEvents(ctx context.Context, in *ListAuditEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ListAuditEventsResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &UserService_ServiceDesc.Streams[2], UserService_ListAuditEvents_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ListAuditEventsRequest, ListAuditEventsResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type UserService_ListAuditEventsClient = grpc.ServerStreamingClient[ListAuditEventsResponse]
+
+func (c *userServiceClient) WatchAuditEvents(ctx context.Context, in *WatchAuditEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchAuditEventsResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &UserService_ServiceDesc.Streams[3], UserService_WatchAuditEvents_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchAuditEventsRequest, WatchAuditEventsResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type UserService_WatchAuditEventsClient = grpc.ServerStreamingClient[WatchAuditEventsResponse]
+
 // UserServiceServer is the server API for UserService service.
 // All implementations must embed UnimplementedUserServiceServer
 // for forward compatibility.
 //
 // UserService manages user accounts over their whole lifecycle: registration, lookup,
-// listing, updates, passwords, suspension and deletion (with an archive).
+// listing, updates, passwords, suspension and deletion (with an archive), search, and
+// the audit trail.
 //
 // Every RPC requires `authorization: Bearer <token>` metadata (or, on a server that
 // requires client certificates, a certificate bound to a service account); a missing,
@@ -340,6 +469,53 @@ type UserServiceServer interface {
 	// Errors: INVALID_ARGUMENT (malformed id), NOT_FOUND (reason DELETED_USER_NOT_FOUND),
 	// UNAUTHENTICATED, PERMISSION_DENIED.
 	GetDeletedUser(context.Context, *GetDeletedUserRequest) (*GetDeletedUserResponse, error)
+	// Streams the users matching every given filter (AND), in id order (creation order).
+	// Each message carries a batch of users; clients flatten the batches into one
+	// sequence. Pages are read from the database one at a time, each in its own short
+	// transaction, and only as fast as the caller reads, so a stream of any length costs
+	// the server one batch of memory. Each message's next_page_token resumes the search
+	// right after that message's last user, even if users were added meanwhile.
+	// Requires permission `users.read`.
+	//
+	// Errors: INVALID_ARGUMENT (negative or too deep skip, negative limit, batch_size out
+	// of range, an over-long filter, a malformed page token, or skip together with a page
+	// token; the field is named), UNAUTHENTICATED, PERMISSION_DENIED. The caller's
+	// deadline or cancellation ends the stream and its database work (DEADLINE_EXCEEDED /
+	// CANCELLED); the messages received until then stay valid and resumable.
+	SearchUsers(*SearchUsersRequest, grpc.ServerStreamingServer[SearchUsersResponse]) error
+	// Streams active people (no service accounts, no suspended users) whose username
+	// contains the given text, case-insensitively, in id order, with only their id and
+	// username: a lookup for any signed-in user that never reveals an email or whether
+	// an email is registered. At most 100 users per call.
+	// Requires permission `users.read_basic`.
+	//
+	// Errors: INVALID_ARGUMENT (username shorter than 3 or longer than 32 characters,
+	// negative or too deep skip, limit outside 0-100, a malformed page token, or skip
+	// together with a page token), UNAUTHENTICATED, PERMISSION_DENIED.
+	BasicSearchUsers(*BasicSearchUsersRequest, grpc.ServerStreamingServer[BasicSearchUsersResponse]) error
+	// Streams the audit events matching every given filter (AND), newest or oldest
+	// first, in batches; resumable from any event's id. Pages are read one at a time in
+	// short transactions, only as fast as the caller reads.
+	// Requires permission `audit.read`.
+	//
+	// Errors: INVALID_ARGUMENT (a malformed user_id or actor_id, an unknown event type,
+	// an ip_address that is neither an address nor a CIDR network, negative limit or
+	// after_id, batch_size out of range; the field is named), UNAUTHENTICATED,
+	// PERMISSION_DENIED. The caller's deadline or cancellation ends the stream.
+	ListAuditEvents(*ListAuditEventsRequest, grpc.ServerStreamingServer[ListAuditEventsResponse]) error
+	// Streams audit events as they are recorded, by this or any other server on the same
+	// database, with the same filters as ListAuditEvents. Starts from now, or replays
+	// everything after `after_id` first. The first message is a heartbeat (a message
+	// without events), sent as soon as the watch is established; another follows whenever
+	// nothing was sent for `heartbeat_interval`. Runs until the caller cancels it or its
+	// deadline passes. Delivery is at least once when resuming from resume_after_id:
+	// de-duplicate by event id.
+	// Requires permission `audit.read`.
+	//
+	// Errors: INVALID_ARGUMENT (as ListAuditEvents, and heartbeat_interval outside
+	// 0.5-300 seconds), UNAUTHENTICATED, PERMISSION_DENIED. Ends with CANCELLED or
+	// DEADLINE_EXCEEDED as the caller chose.
+	WatchAuditEvents(*WatchAuditEventsRequest, grpc.ServerStreamingServer[WatchAuditEventsResponse]) error
 	mustEmbedUnimplementedUserServiceServer()
 }
 
@@ -376,6 +552,18 @@ func (UnimplementedUserServiceServer) DeleteUser(context.Context, *DeleteUserReq
 }
 func (UnimplementedUserServiceServer) GetDeletedUser(context.Context, *GetDeletedUserRequest) (*GetDeletedUserResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetDeletedUser not implemented")
+}
+func (UnimplementedUserServiceServer) SearchUsers(*SearchUsersRequest, grpc.ServerStreamingServer[SearchUsersResponse]) error {
+	return status.Error(codes.Unimplemented, "method SearchUsers not implemented")
+}
+func (UnimplementedUserServiceServer) BasicSearchUsers(*BasicSearchUsersRequest, grpc.ServerStreamingServer[BasicSearchUsersResponse]) error {
+	return status.Error(codes.Unimplemented, "method BasicSearchUsers not implemented")
+}
+func (UnimplementedUserServiceServer) ListAuditEvents(*ListAuditEventsRequest, grpc.ServerStreamingServer[ListAuditEventsResponse]) error {
+	return status.Error(codes.Unimplemented, "method ListAuditEvents not implemented")
+}
+func (UnimplementedUserServiceServer) WatchAuditEvents(*WatchAuditEventsRequest, grpc.ServerStreamingServer[WatchAuditEventsResponse]) error {
+	return status.Error(codes.Unimplemented, "method WatchAuditEvents not implemented")
 }
 func (UnimplementedUserServiceServer) mustEmbedUnimplementedUserServiceServer() {}
 func (UnimplementedUserServiceServer) testEmbeddedByValue()                     {}
@@ -560,6 +748,50 @@ func _UserService_GetDeletedUser_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _UserService_SearchUsers_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(SearchUsersRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(UserServiceServer).SearchUsers(m, &grpc.GenericServerStream[SearchUsersRequest, SearchUsersResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type UserService_SearchUsersServer = grpc.ServerStreamingServer[SearchUsersResponse]
+
+func _UserService_BasicSearchUsers_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(BasicSearchUsersRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(UserServiceServer).BasicSearchUsers(m, &grpc.GenericServerStream[BasicSearchUsersRequest, BasicSearchUsersResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type UserService_BasicSearchUsersServer = grpc.ServerStreamingServer[BasicSearchUsersResponse]
+
+func _UserService_ListAuditEvents_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(ListAuditEventsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(UserServiceServer).ListAuditEvents(m, &grpc.GenericServerStream[ListAuditEventsRequest, ListAuditEventsResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type UserService_ListAuditEventsServer = grpc.ServerStreamingServer[ListAuditEventsResponse]
+
+func _UserService_WatchAuditEvents_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchAuditEventsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(UserServiceServer).WatchAuditEvents(m, &grpc.GenericServerStream[WatchAuditEventsRequest, WatchAuditEventsResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type UserService_WatchAuditEventsServer = grpc.ServerStreamingServer[WatchAuditEventsResponse]
+
 // UserService_ServiceDesc is the grpc.ServiceDesc for UserService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -604,6 +836,27 @@ var UserService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _UserService_GetDeletedUser_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "SearchUsers",
+			Handler:       _UserService_SearchUsers_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "BasicSearchUsers",
+			Handler:       _UserService_BasicSearchUsers_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "ListAuditEvents",
+			Handler:       _UserService_ListAuditEvents_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "WatchAuditEvents",
+			Handler:       _UserService_WatchAuditEvents_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "authtuna_api/user/v1/user_service.proto",
 }

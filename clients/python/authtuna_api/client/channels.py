@@ -17,7 +17,9 @@ import grpc
 # The idempotent read RPCs, retried with backoff while the server is UNAVAILABLE
 # (restarting, or not reachable yet). Add every new read RPC here; never a write.
 READ_METHODS: dict[str, tuple[str, ...]] = {
-    "authtuna_api.user.v1.UserService": ("GetUser", "ListUsers", "GetDeletedUser"),
+    "authtuna_api.user.v1.UserService": (
+        "GetUser", "ListUsers", "GetDeletedUser", "SearchUsers", "BasicSearchUsers", "ListAuditEvents",
+    ),
     "authtuna_api.user.v1.RoleService": ("ListRoles", "ListRoleAssignments"),
     "authtuna_api.user.v1.ApiTokenService": ("ListApiTokens",),
     "authtuna_api.user.v1.SessionService": ("ListSessions", "GetSecondFactor"),

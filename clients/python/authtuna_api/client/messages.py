@@ -6,10 +6,11 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from google.protobuf import field_mask_pb2, timestamp_pb2
+from google.protobuf import duration_pb2, field_mask_pb2, timestamp_pb2
 
 from authtuna_api.user.v1 import (
     api_token_service_pb2 as tokens_pb,
+    audit_pb2,
     role_service_pb2 as roles_pb,
     session_service_pb2 as sessions_pb,
     user_pb2,
@@ -106,3 +107,96 @@ def assignments_of(response: Any) -> Iterable[Any]:
 
 def sessions_of(response: Any) -> Iterable[Any]:
     return response.sessions
+
+
+def events_of(response: Any) -> Iterable[audit_pb2.AuditEvent]:
+    """The audit events of a streamed batch (`repeated AuditEvent events`)."""
+    return response.events
+
+
+def _optional_time(moment: datetime | None) -> timestamp_pb2.Timestamp | None:
+    return timestamp(moment) if moment is not None else None
+
+
+def search_users(
+    *,
+    identity: str,
+    role: str,
+    scope: str,
+    is_active: bool | None,
+    email_verified: bool | None,
+    created_after: datetime | None,
+    created_before: datetime | None,
+    skip: int,
+    limit: int,
+    page_token: str,
+    batch_size: int,
+) -> users_pb.SearchUsersRequest:
+    request = users_pb.SearchUsersRequest(
+        identity=identity,
+        role=role,
+        scope=scope,
+        created_after=_optional_time(created_after),
+        created_before=_optional_time(created_before),
+        skip=skip,
+        limit=limit,
+        page_token=page_token,
+        batch_size=batch_size,
+    )
+    # Unset means "either": only a given value becomes a filter.
+    if is_active is not None:
+        request.is_active = is_active
+    if email_verified is not None:
+        request.email_verified = email_verified
+    return request
+
+
+def list_audit_events(
+    *,
+    user_id: str,
+    actor_id: str,
+    event_types: Iterable[str],
+    ip_address: str,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+    oldest_first: bool,
+    after_id: int,
+    batch_size: int,
+) -> users_pb.ListAuditEventsRequest:
+    order = audit_pb2.AUDIT_EVENT_ORDER_OLDEST_FIRST if oldest_first else audit_pb2.AUDIT_EVENT_ORDER_NEWEST_FIRST
+    return users_pb.ListAuditEventsRequest(
+        user_id=user_id,
+        actor_id=actor_id,
+        event_types=list(event_types),
+        ip_address=ip_address,
+        since=_optional_time(since),
+        until=_optional_time(until),
+        limit=limit,
+        order=order,
+        after_id=after_id,
+        batch_size=batch_size,
+    )
+
+
+def watch_audit_events(
+    *,
+    user_id: str,
+    actor_id: str,
+    event_types: Iterable[str],
+    ip_address: str,
+    after_id: int | None,
+    heartbeat_seconds: float | None,
+) -> users_pb.WatchAuditEventsRequest:
+    interval = None
+    if heartbeat_seconds is not None:
+        interval = duration_pb2.Duration()
+        interval.FromNanoseconds(round(heartbeat_seconds * 1e9))
+    return users_pb.WatchAuditEventsRequest(
+        user_id=user_id,
+        actor_id=actor_id,
+        event_types=list(event_types),
+        ip_address=ip_address,
+        after_id=after_id,
+        heartbeat_interval=interval,
+    )

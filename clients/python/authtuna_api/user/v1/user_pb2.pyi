@@ -87,3 +87,11 @@ class DeletedUser(_message.Message):
     deleted_by: str
     reason: str
     def __init__(self, id: _Optional[str] = ..., email: _Optional[str] = ..., username: _Optional[str] = ..., is_service_account: bool = ..., email_verified: bool = ..., attributes: _Optional[_Mapping[str, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_login_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., suspended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., suspension_reason: _Optional[str] = ..., deleted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., deleted_by: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class BasicUser(_message.Message):
+    __slots__ = ("user_id", "username")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    USERNAME_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    username: str
+    def __init__(self, user_id: _Optional[str] = ..., username: _Optional[str] = ...) -> None: ...

@@ -22,11 +22,14 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from authtuna_api.user.v1 import audit_pb2 as authtuna__api_dot_user_dot_v1_dot_audit__pb2
 from authtuna_api.user.v1 import user_pb2 as authtuna__api_dot_user_dot_v1_dot_user__pb2
+from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'authtuna_api/user/v1/user_service.proto\x12\x14\x61uthtuna_api.user.v1\x1a\x1f\x61uthtuna_api/user/v1/user.proto\x1a google/protobuf/field_mask.proto\"\xf0\x01\n\x11\x43reateUserRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08username\x18\x02 \x01(\t\x12\x15\n\x08password\x18\x03 \x01(\tH\x00\x88\x01\x01\x12K\n\nattributes\x18\x04 \x03(\x0b\x32\x37.authtuna_api.user.v1.CreateUserRequest.AttributesEntry\x12\x16\n\x0e\x65mail_verified\x18\x05 \x01(\x08\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x0b\n\t_password\">\n\x12\x43reateUserResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\"e\n\x0eGetUserRequest\x12\x0c\n\x02id\x18\x01 \x01(\tH\x00\x12\x0f\n\x05\x65mail\x18\x02 \x01(\tH\x00\x12\x12\n\x08username\x18\x03 \x01(\tH\x00\x12\x16\n\x0ewith_relations\x18\x04 \x01(\x08\x42\x08\n\x06lookup\";\n\x0fGetUserResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\"C\n\x10ListUsersRequest\x12\x0c\n\x04skip\x18\x01 \x01(\x05\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"W\n\x11ListUsersResponse\x12)\n\x05users\x18\x01 \x03(\x0b\x32\x1a.authtuna_api.user.v1.User\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x88\x01\n\x11UpdateUserRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12(\n\x04user\x18\x02 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\x12/\n\x0bupdate_mask\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x0c\n\x04\x65tag\x18\x04 \x01(\t\">\n\x12UpdateUserResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\"2\n\x12SetPasswordRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"?\n\x13SetPasswordResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\"0\n\x12SuspendUserRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"?\n\x13SuspendUserResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\"2\n\x14UnsuspendUserRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"A\n\x15UnsuspendUserResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\"/\n\x11\x44\x65leteUserRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"M\n\x12\x44\x65leteUserResponse\x12\x37\n\x0c\x64\x65leted_user\x18\x01 \x01(\x0b\x32!.authtuna_api.user.v1.DeletedUser\"#\n\x15GetDeletedUserRequest\x12\n\n\x02id\x18\x01 \x01(\t\"Q\n\x16GetDeletedUserResponse\x12\x37\n\x0c\x64\x65leted_user\x18\x01 \x01(\x0b\x32!.authtuna_api.user.v1.DeletedUser2\x85\x07\n\x0bUserService\x12_\n\nCreateUser\x12\'.authtuna_api.user.v1.CreateUserRequest\x1a(.authtuna_api.user.v1.CreateUserResponse\x12V\n\x07GetUser\x12$.authtuna_api.user.v1.GetUserRequest\x1a%.authtuna_api.user.v1.GetUserResponse\x12\\\n\tListUsers\x12&.authtuna_api.user.v1.ListUsersRequest\x1a\'.authtuna_api.user.v1.ListUsersResponse\x12_\n\nUpdateUser\x12\'.authtuna_api.user.v1.UpdateUserRequest\x1a(.authtuna_api.user.v1.UpdateUserResponse\x12\x62\n\x0bSetPassword\x12(.authtuna_api.user.v1.SetPasswordRequest\x1a).authtuna_api.user.v1.SetPasswordResponse\x12\x62\n\x0bSuspendUser\x12(.authtuna_api.user.v1.SuspendUserRequest\x1a).authtuna_api.user.v1.SuspendUserResponse\x12h\n\rUnsuspendUser\x12*.authtuna_api.user.v1.UnsuspendUserRequest\x1a+.authtuna_api.user.v1.UnsuspendUserResponse\x12_\n\nDeleteUser\x12\'.authtuna_api.user.v1.DeleteUserRequest\x1a(.authtuna_api.user.v1.DeleteUserResponse\x12k\n\x0eGetDeletedUser\x12+.authtuna_api.user.v1.GetDeletedUserRequest\x1a,.authtuna_api.user.v1.GetDeletedUserResponseB<Z:github.com/authtuna/authtuna-grpc/clients/go/userv1;userv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'authtuna_api/user/v1/user_service.proto\x12\x14\x61uthtuna_api.user.v1\x1a authtuna_api/user/v1/audit.proto\x1a\x1f\x61uthtuna_api/user/v1/user.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf0\x01\n\x11\x43reateUserRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08username\x18\x02 \x01(\t\x12\x15\n\x08password\x18\x03 \x01(\tH\x00\x88\x01\x01\x12K\n\nattributes\x18\x04 \x03(\x0b\x32\x37.authtuna_api.user.v1.CreateUserRequest.AttributesEntry\x12\x16\n\x0e\x65mail_verified\x18\x05 \x01(\x08\x1a\x31\n\x0f\x41ttributesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x0b\n\t_password\">\n\x12\x43reateUserResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\"e\n\x0eGetUserRequest\x12\x0c\n\x02id\x18\x01 \x01(\tH\x00\x12\x0f\n\x05\x65mail\x18\x02 \x01(\tH\x00\x12\x12\n\x08username\x18\x03 \x01(\tH\x00\x12\x16\n\x0ewith_relations\x18\x04 \x01(\x08\x42\x08\n\x06lookup\";\n\x0fGetUserResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\"C\n\x10ListUsersRequest\x12\x0c\n\x04skip\x18\x01 \x01(\x05\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"W\n\x11ListUsersResponse\x12)\n\x05users\x18\x01 \x03(\x0b\x32\x1a.authtuna_api.user.v1.User\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x88\x01\n\x11UpdateUserRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12(\n\x04user\x18\x02 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\x12/\n\x0bupdate_mask\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x0c\n\x04\x65tag\x18\x04 \x01(\t\">\n\x12UpdateUserResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\"2\n\x12SetPasswordRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"?\n\x13SetPasswordResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\"0\n\x12SuspendUserRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"?\n\x13SuspendUserResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\"2\n\x14UnsuspendUserRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"A\n\x15UnsuspendUserResponse\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x1a.authtuna_api.user.v1.User\"/\n\x11\x44\x65leteUserRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"M\n\x12\x44\x65leteUserResponse\x12\x37\n\x0c\x64\x65leted_user\x18\x01 \x01(\x0b\x32!.authtuna_api.user.v1.DeletedUser\"#\n\x15GetDeletedUserRequest\x12\n\n\x02id\x18\x01 \x01(\t\"Q\n\x16GetDeletedUserResponse\x12\x37\n\x0c\x64\x65leted_user\x18\x01 \x01(\x0b\x32!.authtuna_api.user.v1.DeletedUser\"\xc5\x02\n\x12SearchUsersRequest\x12\x10\n\x08identity\x18\x01 \x01(\t\x12\x0c\n\x04role\x18\x02 \x01(\t\x12\r\n\x05scope\x18\x03 \x01(\t\x12\x16\n\tis_active\x18\x04 \x01(\x08H\x00\x88\x01\x01\x12\x1b\n\x0e\x65mail_verified\x18\x05 \x01(\x08H\x01\x88\x01\x01\x12\x31\n\rcreated_after\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0e\x63reated_before\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04skip\x18\x08 \x01(\x05\x12\r\n\x05limit\x18\t \x01(\x05\x12\x12\n\npage_token\x18\n \x01(\t\x12\x12\n\nbatch_size\x18\x0b \x01(\x05\x42\x0c\n\n_is_activeB\x11\n\x0f_email_verified\"Y\n\x13SearchUsersResponse\x12)\n\x05users\x18\x01 \x03(\x0b\x32\x1a.authtuna_api.user.v1.User\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\\\n\x17\x42\x61sicSearchUsersRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x0c\n\x04skip\x18\x02 \x01(\x05\x12\r\n\x05limit\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"c\n\x18\x42\x61sicSearchUsersResponse\x12.\n\x05users\x18\x01 \x03(\x0b\x32\x1f.authtuna_api.user.v1.BasicUser\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xa5\x02\n\x16ListAuditEventsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x02 \x01(\t\x12\x13\n\x0b\x65vent_types\x18\x03 \x03(\t\x12\x12\n\nip_address\x18\x04 \x01(\t\x12)\n\x05since\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05limit\x18\x07 \x01(\x05\x12\x34\n\x05order\x18\x08 \x01(\x0e\x32%.authtuna_api.user.v1.AuditEventOrder\x12\x10\n\x08\x61\x66ter_id\x18\t \x01(\x03\x12\x12\n\nbatch_size\x18\n \x01(\x05\"K\n\x17ListAuditEventsResponse\x12\x30\n\x06\x65vents\x18\x01 \x03(\x0b\x32 .authtuna_api.user.v1.AuditEvent\"\xc0\x01\n\x17WatchAuditEventsRequest\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x02 \x01(\t\x12\x13\n\x0b\x65vent_types\x18\x03 \x03(\t\x12\x12\n\nip_address\x18\x04 \x01(\t\x12\x15\n\x08\x61\x66ter_id\x18\x05 \x01(\x03H\x00\x88\x01\x01\x12\x35\n\x12heartbeat_interval\x18\x06 \x01(\x0b\x32\x19.google.protobuf.DurationB\x0b\n\t_after_id\"\x97\x01\n\x18WatchAuditEventsResponse\x12\x30\n\x06\x65vents\x18\x01 \x03(\x0b\x32 .authtuna_api.user.v1.AuditEvent\x12\x30\n\x0cheartbeat_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0fresume_after_id\x18\x03 \x01(\x03\x32\xc7\n\n\x0bUserService\x12_\n\nCreateUser\x12\'.authtuna_api.user.v1.CreateUserRequest\x1a(.authtuna_api.user.v1.CreateUserResponse\x12V\n\x07GetUser\x12$.authtuna_api.user.v1.GetUserRequest\x1a%.authtuna_api.user.v1.GetUserResponse\x12\\\n\tListUsers\x12&.authtuna_api.user.v1.ListUsersRequest\x1a\'.authtuna_api.user.v1.ListUsersResponse\x12_\n\nUpdateUser\x12\'.authtuna_api.user.v1.UpdateUserRequest\x1a(.authtuna_api.user.v1.UpdateUserResponse\x12\x62\n\x0bSetPassword\x12(.authtuna_api.user.v1.SetPasswordRequest\x1a).authtuna_api.user.v1.SetPasswordResponse\x12\x62\n\x0bSuspendUser\x12(.authtuna_api.user.v1.SuspendUserRequest\x1a).authtuna_api.user.v1.SuspendUserResponse\x12h\n\rUnsuspendUser\x12*.authtuna_api.user.v1.UnsuspendUserRequest\x1a+.authtuna_api.user.v1.UnsuspendUserResponse\x12_\n\nDeleteUser\x12\'.authtuna_api.user.v1.DeleteUserRequest\x1a(.authtuna_api.user.v1.DeleteUserResponse\x12k\n\x0eGetDeletedUser\x12+.authtuna_api.user.v1.GetDeletedUserRequest\x1a,.authtuna_api.user.v1.GetDeletedUserResponse\x12\x64\n\x0bSearchUsers\x12(.authtuna_api.user.v1.SearchUsersRequest\x1a).authtuna_api.user.v1.SearchUsersResponse0\x01\x12s\n\x10\x42\x61sicSearchUsers\x12-.authtuna_api.user.v1.BasicSearchUsersRequest\x1a..authtuna_api.user.v1.BasicSearchUsersResponse0\x01\x12p\n\x0fListAuditEvents\x12,.authtuna_api.user.v1.ListAuditEventsRequest\x1a-.authtuna_api.user.v1.ListAuditEventsResponse0\x01\x12s\n\x10WatchAuditEvents\x12-.authtuna_api.user.v1.WatchAuditEventsRequest\x1a..authtuna_api.user.v1.WatchAuditEventsResponse0\x01\x42<Z:github.com/authtuna/authtuna-grpc/clients/go/userv1;userv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,44 +39,60 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._serialized_options = b'Z:github.com/authtuna/authtuna-grpc/clients/go/userv1;userv1'
   _globals['_CREATEUSERREQUEST_ATTRIBUTESENTRY']._loaded_options = None
   _globals['_CREATEUSERREQUEST_ATTRIBUTESENTRY']._serialized_options = b'8\001'
-  _globals['_CREATEUSERREQUEST']._serialized_start=133
-  _globals['_CREATEUSERREQUEST']._serialized_end=373
-  _globals['_CREATEUSERREQUEST_ATTRIBUTESENTRY']._serialized_start=311
-  _globals['_CREATEUSERREQUEST_ATTRIBUTESENTRY']._serialized_end=360
-  _globals['_CREATEUSERRESPONSE']._serialized_start=375
-  _globals['_CREATEUSERRESPONSE']._serialized_end=437
-  _globals['_GETUSERREQUEST']._serialized_start=439
-  _globals['_GETUSERREQUEST']._serialized_end=540
-  _globals['_GETUSERRESPONSE']._serialized_start=542
-  _globals['_GETUSERRESPONSE']._serialized_end=601
-  _globals['_LISTUSERSREQUEST']._serialized_start=603
-  _globals['_LISTUSERSREQUEST']._serialized_end=670
-  _globals['_LISTUSERSRESPONSE']._serialized_start=672
-  _globals['_LISTUSERSRESPONSE']._serialized_end=759
-  _globals['_UPDATEUSERREQUEST']._serialized_start=762
-  _globals['_UPDATEUSERREQUEST']._serialized_end=898
-  _globals['_UPDATEUSERRESPONSE']._serialized_start=900
-  _globals['_UPDATEUSERRESPONSE']._serialized_end=962
-  _globals['_SETPASSWORDREQUEST']._serialized_start=964
-  _globals['_SETPASSWORDREQUEST']._serialized_end=1014
-  _globals['_SETPASSWORDRESPONSE']._serialized_start=1016
-  _globals['_SETPASSWORDRESPONSE']._serialized_end=1079
-  _globals['_SUSPENDUSERREQUEST']._serialized_start=1081
-  _globals['_SUSPENDUSERREQUEST']._serialized_end=1129
-  _globals['_SUSPENDUSERRESPONSE']._serialized_start=1131
-  _globals['_SUSPENDUSERRESPONSE']._serialized_end=1194
-  _globals['_UNSUSPENDUSERREQUEST']._serialized_start=1196
-  _globals['_UNSUSPENDUSERREQUEST']._serialized_end=1246
-  _globals['_UNSUSPENDUSERRESPONSE']._serialized_start=1248
-  _globals['_UNSUSPENDUSERRESPONSE']._serialized_end=1313
-  _globals['_DELETEUSERREQUEST']._serialized_start=1315
-  _globals['_DELETEUSERREQUEST']._serialized_end=1362
-  _globals['_DELETEUSERRESPONSE']._serialized_start=1364
-  _globals['_DELETEUSERRESPONSE']._serialized_end=1441
-  _globals['_GETDELETEDUSERREQUEST']._serialized_start=1443
-  _globals['_GETDELETEDUSERREQUEST']._serialized_end=1478
-  _globals['_GETDELETEDUSERRESPONSE']._serialized_start=1480
-  _globals['_GETDELETEDUSERRESPONSE']._serialized_end=1561
-  _globals['_USERSERVICE']._serialized_start=1564
-  _globals['_USERSERVICE']._serialized_end=2465
+  _globals['_CREATEUSERREQUEST']._serialized_start=232
+  _globals['_CREATEUSERREQUEST']._serialized_end=472
+  _globals['_CREATEUSERREQUEST_ATTRIBUTESENTRY']._serialized_start=410
+  _globals['_CREATEUSERREQUEST_ATTRIBUTESENTRY']._serialized_end=459
+  _globals['_CREATEUSERRESPONSE']._serialized_start=474
+  _globals['_CREATEUSERRESPONSE']._serialized_end=536
+  _globals['_GETUSERREQUEST']._serialized_start=538
+  _globals['_GETUSERREQUEST']._serialized_end=639
+  _globals['_GETUSERRESPONSE']._serialized_start=641
+  _globals['_GETUSERRESPONSE']._serialized_end=700
+  _globals['_LISTUSERSREQUEST']._serialized_start=702
+  _globals['_LISTUSERSREQUEST']._serialized_end=769
+  _globals['_LISTUSERSRESPONSE']._serialized_start=771
+  _globals['_LISTUSERSRESPONSE']._serialized_end=858
+  _globals['_UPDATEUSERREQUEST']._serialized_start=861
+  _globals['_UPDATEUSERREQUEST']._serialized_end=997
+  _globals['_UPDATEUSERRESPONSE']._serialized_start=999
+  _globals['_UPDATEUSERRESPONSE']._serialized_end=1061
+  _globals['_SETPASSWORDREQUEST']._serialized_start=1063
+  _globals['_SETPASSWORDREQUEST']._serialized_end=1113
+  _globals['_SETPASSWORDRESPONSE']._serialized_start=1115
+  _globals['_SETPASSWORDRESPONSE']._serialized_end=1178
+  _globals['_SUSPENDUSERREQUEST']._serialized_start=1180
+  _globals['_SUSPENDUSERREQUEST']._serialized_end=1228
+  _globals['_SUSPENDUSERRESPONSE']._serialized_start=1230
+  _globals['_SUSPENDUSERRESPONSE']._serialized_end=1293
+  _globals['_UNSUSPENDUSERREQUEST']._serialized_start=1295
+  _globals['_UNSUSPENDUSERREQUEST']._serialized_end=1345
+  _globals['_UNSUSPENDUSERRESPONSE']._serialized_start=1347
+  _globals['_UNSUSPENDUSERRESPONSE']._serialized_end=1412
+  _globals['_DELETEUSERREQUEST']._serialized_start=1414
+  _globals['_DELETEUSERREQUEST']._serialized_end=1461
+  _globals['_DELETEUSERRESPONSE']._serialized_start=1463
+  _globals['_DELETEUSERRESPONSE']._serialized_end=1540
+  _globals['_GETDELETEDUSERREQUEST']._serialized_start=1542
+  _globals['_GETDELETEDUSERREQUEST']._serialized_end=1577
+  _globals['_GETDELETEDUSERRESPONSE']._serialized_start=1579
+  _globals['_GETDELETEDUSERRESPONSE']._serialized_end=1660
+  _globals['_SEARCHUSERSREQUEST']._serialized_start=1663
+  _globals['_SEARCHUSERSREQUEST']._serialized_end=1988
+  _globals['_SEARCHUSERSRESPONSE']._serialized_start=1990
+  _globals['_SEARCHUSERSRESPONSE']._serialized_end=2079
+  _globals['_BASICSEARCHUSERSREQUEST']._serialized_start=2081
+  _globals['_BASICSEARCHUSERSREQUEST']._serialized_end=2173
+  _globals['_BASICSEARCHUSERSRESPONSE']._serialized_start=2175
+  _globals['_BASICSEARCHUSERSRESPONSE']._serialized_end=2274
+  _globals['_LISTAUDITEVENTSREQUEST']._serialized_start=2277
+  _globals['_LISTAUDITEVENTSREQUEST']._serialized_end=2570
+  _globals['_LISTAUDITEVENTSRESPONSE']._serialized_start=2572
+  _globals['_LISTAUDITEVENTSRESPONSE']._serialized_end=2647
+  _globals['_WATCHAUDITEVENTSREQUEST']._serialized_start=2650
+  _globals['_WATCHAUDITEVENTSREQUEST']._serialized_end=2842
+  _globals['_WATCHAUDITEVENTSRESPONSE']._serialized_start=2845
+  _globals['_WATCHAUDITEVENTSRESPONSE']._serialized_end=2996
+  _globals['_USERSERVICE']._serialized_start=2999
+  _globals['_USERSERVICE']._serialized_end=4350
 # @@protoc_insertion_point(module_scope)

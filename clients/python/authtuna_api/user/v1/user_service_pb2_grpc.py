@@ -27,7 +27,8 @@ if _version_not_supported:
 
 class UserServiceStub(object):
     """UserService manages user accounts over their whole lifecycle: registration, lookup,
-    listing, updates, passwords, suspension and deletion (with an archive).
+    listing, updates, passwords, suspension and deletion (with an archive), search, and
+    the audit trail.
 
     Every RPC requires `authorization: Bearer <token>` metadata (or, on a server that
     requires client certificates, a certificate bound to a service account); a missing,
@@ -89,11 +90,32 @@ class UserServiceStub(object):
                 request_serializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.GetDeletedUserRequest.SerializeToString,
                 response_deserializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.GetDeletedUserResponse.FromString,
                 _registered_method=True)
+        self.SearchUsers = channel.unary_stream(
+                '/authtuna_api.user.v1.UserService/SearchUsers',
+                request_serializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.SearchUsersRequest.SerializeToString,
+                response_deserializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.SearchUsersResponse.FromString,
+                _registered_method=True)
+        self.BasicSearchUsers = channel.unary_stream(
+                '/authtuna_api.user.v1.UserService/BasicSearchUsers',
+                request_serializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.BasicSearchUsersRequest.SerializeToString,
+                response_deserializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.BasicSearchUsersResponse.FromString,
+                _registered_method=True)
+        self.ListAuditEvents = channel.unary_stream(
+                '/authtuna_api.user.v1.UserService/ListAuditEvents',
+                request_serializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.ListAuditEventsRequest.SerializeToString,
+                response_deserializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.ListAuditEventsResponse.FromString,
+                _registered_method=True)
+        self.WatchAuditEvents = channel.unary_stream(
+                '/authtuna_api.user.v1.UserService/WatchAuditEvents',
+                request_serializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.WatchAuditEventsRequest.SerializeToString,
+                response_deserializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.WatchAuditEventsResponse.FromString,
+                _registered_method=True)
 
 
 class UserServiceServicer(object):
     """UserService manages user accounts over their whole lifecycle: registration, lookup,
-    listing, updates, passwords, suspension and deletion (with an archive).
+    listing, updates, passwords, suspension and deletion (with an archive), search, and
+    the audit trail.
 
     Every RPC requires `authorization: Bearer <token>` metadata (or, on a server that
     requires client certificates, a certificate bound to a service account); a missing,
@@ -239,6 +261,73 @@ class UserServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SearchUsers(self, request, context):
+        """Streams the users matching every given filter (AND), in id order (creation order).
+        Each message carries a batch of users; clients flatten the batches into one
+        sequence. Pages are read from the database one at a time, each in its own short
+        transaction, and only as fast as the caller reads, so a stream of any length costs
+        the server one batch of memory. Each message's next_page_token resumes the search
+        right after that message's last user, even if users were added meanwhile.
+        Requires permission `users.read`.
+
+        Errors: INVALID_ARGUMENT (negative or too deep skip, negative limit, batch_size out
+        of range, an over-long filter, a malformed page token, or skip together with a page
+        token; the field is named), UNAUTHENTICATED, PERMISSION_DENIED. The caller's
+        deadline or cancellation ends the stream and its database work (DEADLINE_EXCEEDED /
+        CANCELLED); the messages received until then stay valid and resumable.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BasicSearchUsers(self, request, context):
+        """Streams active people (no service accounts, no suspended users) whose username
+        contains the given text, case-insensitively, in id order, with only their id and
+        username: a lookup for any signed-in user that never reveals an email or whether
+        an email is registered. At most 100 users per call.
+        Requires permission `users.read_basic`.
+
+        Errors: INVALID_ARGUMENT (username shorter than 3 or longer than 32 characters,
+        negative or too deep skip, limit outside 0-100, a malformed page token, or skip
+        together with a page token), UNAUTHENTICATED, PERMISSION_DENIED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAuditEvents(self, request, context):
+        """Streams the audit events matching every given filter (AND), newest or oldest
+        first, in batches; resumable from any event's id. Pages are read one at a time in
+        short transactions, only as fast as the caller reads.
+        Requires permission `audit.read`.
+
+        Errors: INVALID_ARGUMENT (a malformed user_id or actor_id, an unknown event type,
+        an ip_address that is neither an address nor a CIDR network, negative limit or
+        after_id, batch_size out of range; the field is named), UNAUTHENTICATED,
+        PERMISSION_DENIED. The caller's deadline or cancellation ends the stream.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchAuditEvents(self, request, context):
+        """Streams audit events as they are recorded, by this or any other server on the same
+        database, with the same filters as ListAuditEvents. Starts from now, or replays
+        everything after `after_id` first. The first message is a heartbeat (a message
+        without events), sent as soon as the watch is established; another follows whenever
+        nothing was sent for `heartbeat_interval`. Runs until the caller cancels it or its
+        deadline passes. Delivery is at least once when resuming from resume_after_id:
+        de-duplicate by event id.
+        Requires permission `audit.read`.
+
+        Errors: INVALID_ARGUMENT (as ListAuditEvents, and heartbeat_interval outside
+        0.5-300 seconds), UNAUTHENTICATED, PERMISSION_DENIED. Ends with CANCELLED or
+        DEADLINE_EXCEEDED as the caller chose.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_UserServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -287,6 +376,26 @@ def add_UserServiceServicer_to_server(servicer, server):
                     request_deserializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.GetDeletedUserRequest.FromString,
                     response_serializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.GetDeletedUserResponse.SerializeToString,
             ),
+            'SearchUsers': grpc.unary_stream_rpc_method_handler(
+                    servicer.SearchUsers,
+                    request_deserializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.SearchUsersRequest.FromString,
+                    response_serializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.SearchUsersResponse.SerializeToString,
+            ),
+            'BasicSearchUsers': grpc.unary_stream_rpc_method_handler(
+                    servicer.BasicSearchUsers,
+                    request_deserializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.BasicSearchUsersRequest.FromString,
+                    response_serializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.BasicSearchUsersResponse.SerializeToString,
+            ),
+            'ListAuditEvents': grpc.unary_stream_rpc_method_handler(
+                    servicer.ListAuditEvents,
+                    request_deserializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.ListAuditEventsRequest.FromString,
+                    response_serializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.ListAuditEventsResponse.SerializeToString,
+            ),
+            'WatchAuditEvents': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchAuditEvents,
+                    request_deserializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.WatchAuditEventsRequest.FromString,
+                    response_serializer=authtuna__api_dot_user_dot_v1_dot_user__service__pb2.WatchAuditEventsResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'authtuna_api.user.v1.UserService', rpc_method_handlers)
@@ -297,7 +406,8 @@ def add_UserServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class UserService(object):
     """UserService manages user accounts over their whole lifecycle: registration, lookup,
-    listing, updates, passwords, suspension and deletion (with an archive).
+    listing, updates, passwords, suspension and deletion (with an archive), search, and
+    the audit trail.
 
     Every RPC requires `authorization: Bearer <token>` metadata (or, on a server that
     requires client certificates, a certificate bound to a service account); a missing,
@@ -541,6 +651,114 @@ class UserService(object):
             '/authtuna_api.user.v1.UserService/GetDeletedUser',
             authtuna__api_dot_user_dot_v1_dot_user__service__pb2.GetDeletedUserRequest.SerializeToString,
             authtuna__api_dot_user_dot_v1_dot_user__service__pb2.GetDeletedUserResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SearchUsers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/authtuna_api.user.v1.UserService/SearchUsers',
+            authtuna__api_dot_user_dot_v1_dot_user__service__pb2.SearchUsersRequest.SerializeToString,
+            authtuna__api_dot_user_dot_v1_dot_user__service__pb2.SearchUsersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BasicSearchUsers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/authtuna_api.user.v1.UserService/BasicSearchUsers',
+            authtuna__api_dot_user_dot_v1_dot_user__service__pb2.BasicSearchUsersRequest.SerializeToString,
+            authtuna__api_dot_user_dot_v1_dot_user__service__pb2.BasicSearchUsersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAuditEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/authtuna_api.user.v1.UserService/ListAuditEvents',
+            authtuna__api_dot_user_dot_v1_dot_user__service__pb2.ListAuditEventsRequest.SerializeToString,
+            authtuna__api_dot_user_dot_v1_dot_user__service__pb2.ListAuditEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchAuditEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/authtuna_api.user.v1.UserService/WatchAuditEvents',
+            authtuna__api_dot_user_dot_v1_dot_user__service__pb2.WatchAuditEventsRequest.SerializeToString,
+            authtuna__api_dot_user_dot_v1_dot_user__service__pb2.WatchAuditEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,
