@@ -43,7 +43,7 @@ def _contains(column: Any, key: str) -> ColumnElement[bool]:
     (storage/tables.py says why they are not on the columns). The keys are case-folded
     already; lower() on both sides keeps them comparable where the two differ."""
     pattern = func.lower(literal(contains_pattern(key)))
-    return func.lower(column).like(pattern, escape=LIKE_ESCAPE)  # type: ignore[no-any-return]
+    return func.lower(column).like(pattern, escape=LIKE_ESCAPE)
 
 
 def _holds_role(role_key: str | None, scope: str | None, keyset: bool) -> ColumnElement[bool]:
