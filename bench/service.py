@@ -121,7 +121,13 @@ def _create_data(tag: str) -> dict[str, object]:
 
 
 def measure(
-    base_url: str, *, workers: int, seconds: float, loop: str = "asyncio", quick: bool = False
+    base_url: str,
+    *,
+    workers: int,
+    seconds: float,
+    loop: str = "asyncio",
+    quick: bool = False,
+    concurrency: tuple[int, ...] = (1, 16, 64),
 ) -> ServiceResults:
     """Everything, or with `quick` only GetUser at each concurrency."""
     server = Server(_fresh_database(base_url), workers, loop)
@@ -130,14 +136,14 @@ def measure(
         user_id = _create_target(server.address)
         get = f"{SERVICE}/GetUser"
         run_ghz(server.address, get, data={"id": user_id}, token=TOKEN, concurrency=8, seconds=1)
-        for concurrency in (1, 16, 64):
+        for level in concurrency:
             before = server.cpu()
             load = run_ghz(
                 server.address, get, data={"id": user_id}, token=TOKEN,
-                concurrency=concurrency, seconds=seconds, connections=workers * 2,
+                concurrency=level, seconds=seconds, connections=workers * 2,
             )
             used = server.cpu() - before
-            results.get_user[concurrency] = (load, used / max(load.calls, 1) * 1e6)
+            results.get_user[level] = (load, used / max(load.calls, 1) * 1e6)
         if quick:
             return results
         results.create_user = run_ghz(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Unpack
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authtuna_grpc.domain.credentials import ApiToken
 from authtuna_grpc.domain.roles import GLOBAL_SCOPE
-from authtuna_grpc.storage import tables
+from authtuna_grpc.storage import driver_reads, tables
 from authtuna_grpc.storage.rows import aware, aware_required
 
 _t = tables.api_token
@@ -86,17 +87,20 @@ class ApiTokenRepository:
     async def owner_of(self, token_hash: str, now: datetime) -> TokenOwner | None:
         """The active owner of a live token with the permissions of the roles it holds
         globally, or None (unknown, expired, revoked, suspended) — in one statement."""
-        rows = (
-            await self._connection.execute(_OWNER_QUERY, {"token_hash": token_hash, "now": now})
-        ).all()
+        values = {"token_hash": token_hash, "now": now}
+        rows: Sequence[Mapping[Any, Any]]
+        if driver_reads.runs_on_driver(self._connection):
+            rows = await driver_reads.fetch(self._connection, _OWNER_QUERY, values)
+        else:
+            rows = [row._mapping for row in await self._connection.execute(_OWNER_QUERY, values)]
         if not rows:
             return None
         first = rows[0]
         return TokenOwner(
-            user_id=first.user_id,
-            token_id=first.id,
-            last_used_at=aware(first.last_used_at),
-            permissions=frozenset(row.permission for row in rows if row.permission is not None),
+            user_id=first["user_id"],
+            token_id=first["id"],
+            last_used_at=aware(first["last_used_at"]),
+            permissions=frozenset(row["permission"] for row in rows if row["permission"] is not None),
         )
 
     async def revoke_all_of(self, user_id: uuid.UUID, now: datetime) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,7 +25,11 @@ def aware_required(value: datetime) -> datetime:
 
 
 def to_user(row: Row[Any]) -> User:
-    m = row._mapping
+    return to_user_from(row._mapping)
+
+
+def to_user_from(m: Mapping[Any, Any]) -> User:
+    """A user from a row's columns by name: a SQLAlchemy row's mapping or an asyncpg Record."""
     return User(
         id=m["id"],
         email=m["email"],

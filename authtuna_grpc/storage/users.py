@@ -11,9 +11,9 @@ from sqlalchemy import ARRAY, ColumnElement, String, any_, bindparam, delete, fu
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from authtuna_grpc.domain.user import NewUser, User, identity_key
-from authtuna_grpc.storage import tables
+from authtuna_grpc.storage import driver_reads, tables
 from authtuna_grpc.storage.bulk import insert_rows
-from authtuna_grpc.storage.rows import to_user
+from authtuna_grpc.storage.rows import to_user, to_user_from
 
 _t = tables.user
 # The lookups every GetUser makes, built once (see api_tokens._OWNER_QUERY).
@@ -77,6 +77,9 @@ class UserRepository:
         return await self._lookup(_BY_USERNAME_KEY, identity_key(username))
 
     async def _lookup(self, query: Any, key: object) -> User | None:
+        if driver_reads.runs_on_driver(self._connection):
+            rows = await driver_reads.fetch(self._connection, query, {"key": key})
+            return to_user_from(rows[0]) if rows else None
         row = (await self._connection.execute(query, {"key": key})).first()
         return to_user(row) if row is not None else None
 
