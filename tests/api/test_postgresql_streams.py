@@ -4,17 +4,19 @@ plans of prepared statements."""
 from __future__ import annotations
 
 import hashlib
+import os
 
 import pytest
 from authtuna_api.user.v1 import user_service_pb2 as pb
 from google.protobuf import duration_pb2
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from authtuna_grpc.domain.search import UserFilter
 from authtuna_grpc.storage.database import create_engine
 from authtuna_grpc.storage.reads import create_read_engine
 from authtuna_grpc.storage.user_search import UserSearchReader
-from tests.backends import selected_backends
+from tests.backends import POSTGRES_ADMIN_ENV, selected_backends
 from tests.callers import Callers
 from tests.seeding import event
 from tests.streams import is_heartbeat, read_until
@@ -89,10 +91,23 @@ FROM generate_series(1, 50000) AS i
 """
 
 
+def _direct(database_url: str) -> str:
+    """The same database without PgBouncer in between, when the run goes through it:
+    named prepared statements and session settings are what this test is about, and
+    behind PgBouncer's transaction mode the server uses neither (every statement is
+    unnamed, so PostgreSQL plans it with its values each time)."""
+    admin = os.environ.get(POSTGRES_ADMIN_ENV)
+    if not admin:
+        return database_url
+    database = make_url(database_url).database
+    return make_url(admin).set(database=database).render_as_string(hide_password=False)
+
+
 async def test_identity_search_uses_the_trigram_index_on_every_execution(database_url: str) -> None:
     """asyncpg prepares each statement; after five executions PostgreSQL may switch to a
     generic plan that cannot see the pattern and ignores the trigram index. The search
     forces custom plans: the tenth execution is still planned with the index."""
+    database_url = _direct(database_url)
     writer = create_engine(database_url)
     async with writer.begin() as connection:
         await connection.execute(text(SEED_USERS))
