@@ -135,13 +135,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(settings: Settings) -> int:
+    from authtuna_grpc import event_loops
+
+    try:
+        factory = event_loops.loop_factory(settings.event_loop)
+    except event_loops.LoopUnavailable as error:
+        print(f"authtuna-grpc: {error}", file=sys.stderr)
+        return 2
     if settings.workers > 1:
         from authtuna_grpc.workers import supervise
 
         return supervise(settings)
     from authtuna_grpc.server import serve
 
-    asyncio.run(serve(settings))
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(serve(settings))
     return 0
 
 

@@ -336,7 +336,10 @@ def compliance_servicer(
 async def serve(settings: Settings, *, worker: bool = False) -> None:
     running = await start_server(settings, worker=worker)
     host = settings.listen.rpartition(":")[0]
-    log.info("authtuna-grpc serving on %s:%d", host, running.port)
+    log.info(
+        "authtuna-grpc serving on %s:%d (event loop: %s)",
+        host, running.port, type(asyncio.get_running_loop()).__module__.partition(".")[0],
+    )
     if running.metrics_endpoint is not None:
         log.info("metrics at http://%s/metrics", settings.metrics_listen)
     stopping = asyncio.Event()

@@ -32,13 +32,14 @@ MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def _run_worker(settings: Settings, index: int, supervisor: int) -> None:
+    from authtuna_grpc import event_loops
     from authtuna_grpc.logs import configure_logging
     from authtuna_grpc.server import serve
 
     configure_logging(settings.log_level, settings.log_format)
     threading.Thread(target=_stop_when_orphaned, args=(supervisor,), daemon=True).start()
     log.info("worker %d started", index)
-    asyncio.run(serve(settings, worker=True))
+    event_loops.run(serve(settings, worker=True), settings.event_loop)
 
 
 def _stop_when_orphaned(supervisor: int) -> None:

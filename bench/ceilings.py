@@ -23,7 +23,7 @@ HEALTH_CHECK = "grpc.health.v1.Health/Check"
 
 
 def echo(
-    seconds: float, *, loop: str = "asyncio", concurrency: tuple[int, ...] = CONCURRENCY
+    seconds: float, *, loop: str = "uvloop", concurrency: tuple[int, ...] = CONCURRENCY
 ) -> dict[int, tuple[LoadResult, float]]:
     """Echo QPS per concurrency, with the server's CPU microseconds per call."""
     port = free_port()

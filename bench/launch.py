@@ -1,8 +1,8 @@
 """Runs a Python entry point on the chosen event loop: `python bench/launch.py LOOP MODULE ARGS…`.
 
 LOOP is `asyncio` (the standard loop) or `uvloop`; MODULE is run as `python -m MODULE` would
-run it. The benchmark starts the echo ceiling and the service through it, so both always
-run on the same loop.
+run it. The benchmark starts the echo ceiling through it on the loop the service is given
+(AUTHTUNA_EVENT_LOOP), so both run on the same loop.
 """
 
 from __future__ import annotations

@@ -29,8 +29,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument(
-        "--loop", choices=launch.LOOPS, default="asyncio",
-        help="event loop of the echo server and the service",
+        "--loop", choices=launch.LOOPS, default="uvloop",
+        help="event loop of the echo server and the service (the service's default: uvloop)",
     )
     parser.add_argument(
         "--quick", action="store_true",
@@ -43,14 +43,16 @@ def main() -> int:
     if args.quick:
         return _quick(args.seconds, args.loop)
     results = report.Results()
-    results.echo = ceilings.echo(seconds=args.seconds)
+    results.loop = args.loop
+    results.echo = ceilings.echo(seconds=args.seconds, loop=args.loop)
     results.argon2_per_second = ceilings.argon2_throughput(seconds=args.seconds)
     for workers in args.workers:
         if workers > 1 and not service.supports_workers():
             print(f"serve has no --workers option; skipping {workers} workers", file=sys.stderr)
             continue
         results.service[workers] = service.measure(
-            os.environ["AUTHTUNA_TEST_POSTGRES_URL"], workers=workers, seconds=args.seconds
+            os.environ["AUTHTUNA_TEST_POSTGRES_URL"], workers=workers, seconds=args.seconds,
+            loop=args.loop,
         )
     print(report.render_console(results))
     report.write(results, args.output)

@@ -19,6 +19,7 @@ CHART = "qps-vs-concurrency.png"
 class Results:
     echo: dict[int, tuple[LoadResult, float]] = field(default_factory=dict)
     argon2_per_second: float = 0.0
+    loop: str = "uvloop"
     service: dict[int, ServiceResults] = field(default_factory=dict)
 
 
@@ -53,7 +54,8 @@ def render_markdown(results: Results, chart: str | None) -> str:
         "",
         f"Measured {datetime.date.today().isoformat()} on {describe()}.",
         "Command: `python bench/perf.py` (load generator: ghz, a Go client in its own process; "
-        "service on PostgreSQL 15 started by the command).",
+        "service on PostgreSQL 15 started by the command; echo server and service on "
+        f"{results.loop}).",
         "",
         "| run | QPS | p50 ms | p99 ms | server CPU µs/call | errors |",
         "|---|---:|---:|---:|---:|---:|",

@@ -9,7 +9,6 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import asyncpg
 import grpc
@@ -56,16 +55,11 @@ def _fresh_database(base_url: str) -> str:
     return make_url(base_url).set(database=name).render_as_string(hide_password=False)
 
 
-LAUNCH = Path(__file__).with_name("launch.py")
-
-
 class Server:
-    def __init__(self, database_url: str, workers: int, loop: str = "asyncio") -> None:
+    def __init__(self, database_url: str, workers: int, loop: str = "uvloop") -> None:
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
-        command = [
-            sys.executable, str(LAUNCH), loop, "authtuna_grpc", "serve", "--listen", self.address
-        ]
+        command = [sys.executable, "-m", "authtuna_grpc", "serve", "--listen", self.address]
         if workers > 1:
             command += ["--workers", str(workers)]
         env = {
@@ -73,6 +67,7 @@ class Server:
             "AUTHTUNA_DATABASE_URL": database_url,
             "AUTHTUNA_BOOTSTRAP_TOKEN": TOKEN,
             "AUTHTUNA_LOG_LEVEL": "WARNING",
+            "AUTHTUNA_EVENT_LOOP": loop,
         }
         self.process = subprocess.Popen(command, env=env)
         self._wait_ready()
@@ -125,7 +120,7 @@ def measure(
     *,
     workers: int,
     seconds: float,
-    loop: str = "asyncio",
+    loop: str = "uvloop",
     quick: bool = False,
     concurrency: tuple[int, ...] = (1, 16, 64),
 ) -> ServiceResults:

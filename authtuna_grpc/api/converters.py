@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from authtuna_api.user.v1 import api_token_pb2, role_pb2, user_pb2
 from authtuna_api.user.v1 import user_service_pb2 as pb
@@ -22,10 +22,19 @@ _MIN_SECONDS = -62_135_596_800
 _MAX_SECONDS = 253_402_300_799
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _timestamp_fields(value: datetime) -> dict[str, int]:
+    """An aware time as Timestamp fields, by integer arithmetic: Timestamp.FromDatetime
+    (calendar.timegm and friends) cost about a tenth of a GetUser's CPU."""
+    micros = (value - _EPOCH) // _MICROSECOND
+    return {"seconds": micros // 1_000_000, "nanos": micros % 1_000_000 * 1000}
+
+
 def to_timestamp(value: datetime) -> timestamp_pb2.Timestamp:
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
+    return timestamp_pb2.Timestamp(**_timestamp_fields(value))
 
 
 def from_timestamp(stamp: timestamp_pb2.Timestamp, field: str) -> datetime:
@@ -69,16 +78,14 @@ def to_proto_user(user: User, role_assignments: Iterable[RoleAssignment] = ()) -
         has_password=user.has_password,
         is_service_account=user.is_service_account,
         attributes=user.attributes,
-        created_at=to_timestamp(user.created_at),
-        updated_at=to_timestamp(user.updated_at),
+        created_at=_timestamp_fields(user.created_at),
+        updated_at=_timestamp_fields(user.updated_at),
+        last_login_at=_timestamp_fields(user.last_login_at) if user.last_login_at else None,
+        suspended_at=_timestamp_fields(user.suspended_at) if user.suspended_at else None,
         suspension_reason=user.suspension_reason or "",
         etag=user.etag,
         role_assignments=[to_proto_assignment(a) for a in role_assignments],
     )
-    if user.last_login_at is not None:
-        message.last_login_at.CopyFrom(to_timestamp(user.last_login_at))
-    if user.suspended_at is not None:
-        message.suspended_at.CopyFrom(to_timestamp(user.suspended_at))
     return message
 
 

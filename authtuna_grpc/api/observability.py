@@ -182,7 +182,7 @@ class ObservabilityInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc
             self._metrics.in_flight.labels(*labels).dec()
             self._metrics.handled.labels(*labels, code.name).inc()
             self._metrics.handling_seconds.labels(*labels).observe(seconds)
-        if self._log and rpc.limited:
+        if self._log and rpc.limited and access_log.isEnabledFor(logging.INFO):
             self._write_access_log(rpc, context, code, seconds)
 
     def _write_access_log(

@@ -81,6 +81,9 @@ def test_serve_defaults_to_sqlite_prints_token_once_and_stops_cleanly_on_sigterm
     _, stderr = second.communicate(timeout=30)
     assert second.returncode == 0, stderr
     assert "shown once" not in stderr
+    # The default event loop is uvloop where it is installed (every platform but Windows),
+    # and SIGTERM and SIGINT still stop the server gracefully on it.
+    assert "(event loop: uvloop)" in stderr
 
 
 def test_a_bad_setting_fails_fast_naming_it(tmp_path: Path) -> None:
