@@ -69,7 +69,12 @@ def render_markdown(results: Results, chart: str | None) -> str:
         for concurrency, (load, cpu) in service.get_user.items():
             lines.append(_row(f"GetUser, {concurrency} in flight, {workers} worker(s)", load, cpu))
         if service.create_user:
-            lines.append(_row(f"CreateUser with password, 16 in flight, {workers} worker(s)", service.create_user))
+            lines.append(
+                _row(
+                    f"CreateUser with password, 16 in flight, {workers} worker(s)",
+                    service.create_user, service.create_user_cpu_us,
+                )
+            )
         if service.get_user_while_hashing:
             lines.append(
                 _row(f"GetUser while 20 hashes run, {workers} worker(s)", service.get_user_while_hashing)

@@ -28,6 +28,7 @@ SERVICE = "authtuna_api.user.v1.UserService"
 class ServiceResults:
     get_user: dict[int, tuple[LoadResult, float]] = field(default_factory=dict)
     create_user: LoadResult | None = None
+    create_user_cpu_us: float | None = None  # the server's, hashing threads included
     get_user_while_hashing: LoadResult | None = None
     hashing_alongside: LoadResult | None = None
     mutations: dict[str, LoadResult] = field(default_factory=dict)
@@ -141,10 +142,12 @@ def measure(
             results.get_user[level] = (load, used / max(load.calls, 1) * 1e6)
         if quick:
             return results
+        before = server.cpu()
         results.create_user = run_ghz(
             server.address, f"{SERVICE}/CreateUser", data=_create_data(f"c{workers}"),
             token=TOKEN, concurrency=16, seconds=seconds, connections=workers * 2,
         )
+        results.create_user_cpu_us = (server.cpu() - before) / max(results.create_user.calls, 1) * 1e6
         results.get_user_while_hashing, results.hashing_alongside = _get_while_hashing(
             server.address, user_id, seconds, workers
         )
