@@ -138,7 +138,7 @@ def _serve(settings: Settings) -> int:
     from authtuna_grpc import event_loops
 
     try:
-        factory = event_loops.loop_factory(settings.event_loop)
+        event_loops.loop_factory(settings.event_loop)  # refused here, before any worker starts
     except event_loops.LoopUnavailable as error:
         print(f"authtuna-grpc: {error}", file=sys.stderr)
         return 2
@@ -148,8 +148,7 @@ def _serve(settings: Settings) -> int:
         return supervise(settings)
     from authtuna_grpc.server import serve
 
-    with asyncio.Runner(loop_factory=factory) as runner:
-        runner.run(serve(settings))
+    event_loops.run(serve(settings), settings.event_loop)
     return 0
 
 

@@ -36,9 +36,9 @@ def main() -> int:
     for _ in range(args.rounds):
         [(_, echo_cpu)] = ceilings.echo(seconds=args.seconds, concurrency=(64,)).values()
         rows.setdefault("bare grpc.aio echo (the ceiling)", []).append(echo_cpu)
-        server = service.Server(service._fresh_database(os.environ["AUTHTUNA_TEST_POSTGRES_URL"]), 1)
+        server = service.Server(service.fresh_database(os.environ["AUTHTUNA_TEST_POSTGRES_URL"]), 1)
         try:
-            user_id = service._create_target(server.address)
+            user_id = service.create_target(server.address)
             get = f"{service.SERVICE}/GetUser"
             calls = [
                 ("grpc.health.v1.Health/Check on the service", "grpc.health.v1.Health/Check", {}, None),

@@ -16,7 +16,6 @@ import argparse
 import datetime
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,7 @@ BEGIN, END = "<!-- candidates:begin -->", "<!-- candidates:end -->"
 
 sys.path.insert(0, str(ROOT))
 from bench.machine import describe  # noqa: E402
+from bench.sections import replace_section  # noqa: E402
 
 
 def environment(release: str) -> Path:
@@ -77,15 +77,6 @@ def render(rows: list[dict[str, object]], rounds: int, command: str) -> str:
     return "\n".join(lines)
 
 
-def write(section: str, output: Path) -> None:
-    text = output.read_text() if output.exists() else "# Benchmarks\n"
-    if BEGIN in text:
-        text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: section, text, flags=re.S)
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    output.write_text(text)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--grpcio", nargs="+", default=["1.75.1", "1.80.1", "1.85.1"])
@@ -114,7 +105,7 @@ def main() -> int:
     command = "python bench/candidates.py" + (" " + " ".join(sys.argv[1:]) if sys.argv[1:] else "")
     section = render(rows, args.rounds, command)
     print(section)
-    write(section, args.output)
+    replace_section(args.output, BEGIN, END, section)
     return 0
 
 

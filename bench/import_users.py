@@ -15,11 +15,9 @@ import argparse
 import asyncio
 import datetime
 import os
-import re
 import subprocess
 import sys
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +33,8 @@ from authtuna_api.user.v1 import session_service_pb2 as spb  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench.machine import cpu_seconds, describe, process_tree  # noqa: E402
-from bench.service import TOKEN, Server  # noqa: E402
+from bench.sections import replace_section  # noqa: E402
+from bench.service import TOKEN, Server, fresh_database  # noqa: E402
 
 BEGIN, END = "<!-- import:begin -->", "<!-- import:end -->"
 PASSWORD = "Imported-Pass-1"
@@ -58,20 +57,6 @@ class Run:
 
 def _admin_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def fresh_database(base_url: str) -> str:
-    name = f"authtuna_import_{uuid.uuid4().hex[:8]}"
-
-    async def create() -> None:
-        connection = await asyncpg.connect(_admin_dsn(base_url))
-        try:
-            await connection.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await connection.close()
-
-    asyncio.run(create())
-    return make_url(base_url).set(database=name).render_as_string(hide_password=False)
 
 
 def requests(count: int, batch: int, password_hash: str, validate_only: bool) -> list[cpb.ImportUsersRequest]:
@@ -189,13 +174,6 @@ def render(rounds: list[Round], batch: int) -> str:
     )
 
 
-def write(section: str, output: Path) -> None:
-    text = output.read_text() if output.exists() else "# Benchmarks\n"
-    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
-    text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
-    output.write_text(text.rstrip("\n") + "\n")
-
-
 def one_round(base_url: str, users: int, batch: int, password_hash: str) -> Round:
     database_url = fresh_database(base_url)
     database = asyncio.run(postmaster(database_url))
@@ -231,7 +209,7 @@ def main() -> int:
         one_round(os.environ["AUTHTUNA_TEST_POSTGRES_URL"], args.users, args.batch, password_hash)
         for _ in range(args.rounds)
     ]
-    write(render(rounds, args.batch), args.output)
+    replace_section(args.output, BEGIN, END, render(rounds, args.batch))
     ok = all(
         r.real.outcomes.get("IMPORT_OUTCOME_IMPORTED") == args.users and r.rehash[1] == "argon2id" for r in rounds
     )

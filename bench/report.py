@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.loadgen import LoadResult
 from bench.machine import describe
+from bench.sections import replace_section
 from bench.service import ServiceResults
 
 BEGIN, END = "<!-- perf:begin -->", "<!-- perf:end -->"
@@ -124,10 +124,4 @@ def _chart(results: Results, path: Path) -> bool:
 
 def write(results: Results, output: Path) -> None:
     chart = CHART if _chart(results, output.parent / CHART) else None
-    section = render_markdown(results, chart)
-    text = output.read_text() if output.exists() else "# Benchmarks\n"
-    if BEGIN in text:
-        text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: section, text, flags=re.S)
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    output.write_text(text)
+    replace_section(output, BEGIN, END, render_markdown(results, chart))

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.sections import replace_section
+
 START = "<!-- bench/search.py: start -->"
 END = "<!-- bench/search.py: end -->"
 
@@ -46,12 +48,5 @@ def _section(results: Any, *, users: int, events: int) -> str:
 
 def write_report(path: Path, results: Any, *, users: int, events: int) -> None:
     section = _section(results, users=users, events=events)
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1]
-        text = before + section + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text)
+    replace_section(path, START, END, section)
     print(f"wrote {path}")

@@ -41,7 +41,7 @@ def supports_workers() -> bool:
     return "--workers" in out.stdout
 
 
-def _fresh_database(base_url: str) -> str:
+def fresh_database(base_url: str) -> str:
     name = f"authtuna_bench_{uuid.uuid4().hex[:8]}"
     admin = make_url(base_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
@@ -98,7 +98,7 @@ def _auth() -> tuple[tuple[str, str], ...]:
     return (("authorization", f"Bearer {TOKEN}"),)
 
 
-def _create_target(address: str) -> str:
+def create_target(address: str) -> str:
     with grpc.insecure_channel(address) as channel:
         stub = user_service_pb2_grpc.UserServiceStub(channel)
         user = stub.CreateUser(
@@ -126,10 +126,10 @@ def measure(
     concurrency: tuple[int, ...] = (1, 16, 64),
 ) -> ServiceResults:
     """Everything, or with `quick` only GetUser at each concurrency."""
-    server = Server(_fresh_database(base_url), workers, loop)
+    server = Server(fresh_database(base_url), workers, loop)
     results = ServiceResults()
     try:
-        user_id = _create_target(server.address)
+        user_id = create_target(server.address)
         get = f"{SERVICE}/GetUser"
         run_ghz(server.address, get, data={"id": user_id}, token=TOKEN, concurrency=8, seconds=1)
         for level in concurrency:

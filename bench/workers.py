@@ -22,7 +22,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.loadgen import LoadResult, run_ghz  # noqa: E402
 from bench.machine import describe  # noqa: E402
-from bench.service import SERVICE, TOKEN, Server, _create_target, _fresh_database  # noqa: E402
+from bench.sections import replace_section  # noqa: E402
+from bench.service import SERVICE, TOKEN, Server, create_target, fresh_database  # noqa: E402
 
 BEGIN, END = "<!-- workers:begin -->", "<!-- workers:end -->"
 CONNECTIONS = 16
@@ -51,10 +52,10 @@ def median_runs(runs: list[Run]) -> list[Run]:
 
 
 def measure(base_url: str, workers: int, concurrencies: list[int], seconds: float) -> list[Run]:
-    server = Server(_fresh_database(base_url), workers)
+    server = Server(fresh_database(base_url), workers)
     runs = []
     try:
-        user_id = _create_target(server.address)
+        user_id = create_target(server.address)
         method = f"{SERVICE}/GetUser"
         data = {"id": user_id}
         run_ghz(server.address, method, data=data, token=TOKEN, concurrency=16, seconds=1,
@@ -104,17 +105,6 @@ def section(runs: list[Run], command: str, rounds: int) -> str:
     ])
 
 
-def write(page: Path, text: str) -> None:
-    current = page.read_text() if page.exists() else "# Benchmarks\n"
-    if BEGIN in current:
-        head, _, rest = current.partition(BEGIN)
-        _, _, tail = rest.partition(END)
-        current = f"{head}{text}{tail}"
-    else:
-        current = current.rstrip("\n") + "\n\n" + text + "\n"
-    page.write_text(current)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8.0, help="duration of each load run")
@@ -129,7 +119,7 @@ def main() -> int:
         for workers in (1, 2):
             runs += measure(os.environ["AUTHTUNA_TEST_POSTGRES_URL"], workers, args.in_flight, args.seconds)
     command = "python bench/workers.py " + " ".join(sys.argv[1:])
-    write(args.output, section(median_runs(runs), command.strip(), args.rounds))
+    replace_section(args.output, BEGIN, END, section(median_runs(runs), command.strip(), args.rounds))
     print(f"wrote the Workers section of {args.output}", file=sys.stderr)
     return 0
 

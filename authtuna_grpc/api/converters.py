@@ -26,7 +26,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
 
-def _timestamp_fields(value: datetime) -> dict[str, int]:
+def timestamp_fields(value: datetime) -> dict[str, int]:
     """An aware time as Timestamp fields, by integer arithmetic: Timestamp.FromDatetime
     (calendar.timegm and friends) cost about a tenth of a GetUser's CPU."""
     micros = (value - _EPOCH) // _MICROSECOND
@@ -34,7 +34,7 @@ def _timestamp_fields(value: datetime) -> dict[str, int]:
 
 
 def to_timestamp(value: datetime) -> timestamp_pb2.Timestamp:
-    return timestamp_pb2.Timestamp(**_timestamp_fields(value))
+    return timestamp_pb2.Timestamp(**timestamp_fields(value))
 
 
 def from_timestamp(stamp: timestamp_pb2.Timestamp, field: str) -> datetime:
@@ -78,10 +78,10 @@ def to_proto_user(user: User, role_assignments: Iterable[RoleAssignment] = ()) -
         has_password=user.has_password,
         is_service_account=user.is_service_account,
         attributes=user.attributes,
-        created_at=_timestamp_fields(user.created_at),
-        updated_at=_timestamp_fields(user.updated_at),
-        last_login_at=_timestamp_fields(user.last_login_at) if user.last_login_at else None,
-        suspended_at=_timestamp_fields(user.suspended_at) if user.suspended_at else None,
+        created_at=timestamp_fields(user.created_at),
+        updated_at=timestamp_fields(user.updated_at),
+        last_login_at=timestamp_fields(user.last_login_at) if user.last_login_at else None,
+        suspended_at=timestamp_fields(user.suspended_at) if user.suspended_at else None,
         suspension_reason=user.suspension_reason or "",
         etag=user.etag,
         role_assignments=[to_proto_assignment(a) for a in role_assignments],

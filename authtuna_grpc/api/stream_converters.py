@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
 
 from authtuna_api.user.v1 import audit_pb2, user_pb2
 from authtuna_api.user.v1 import user_service_pb2 as pb
 
+from authtuna_grpc.api.converters import timestamp_fields
 from authtuna_grpc.domain.audit_query import RecordedAuditEvent
 from authtuna_grpc.domain.paging import encode_page_token
 from authtuna_grpc.domain.search import BasicUser, UserRecord
@@ -95,13 +95,7 @@ def to_basic_search_response(users: list[BasicUser], next_page_token: str) -> pb
     )
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-
-
 def to_proto_audit_event(event: RecordedAuditEvent) -> audit_pb2.AuditEvent:
-    # Integer microseconds: Timestamp.FromDatetime costs several times more.
-    micros = (event.occurred_at - _EPOCH) // _MICROSECOND
     return audit_pb2.AuditEvent(
         id=event.id,
         event_type=event.event_type,
@@ -109,6 +103,6 @@ def to_proto_audit_event(event: RecordedAuditEvent) -> audit_pb2.AuditEvent:
         actor_id=str(event.actor_id) if event.actor_id else "",
         ip_address=event.ip_address or "",
         request_id=event.request_id,
-        occurred_at={"seconds": micros // 1_000_000, "nanos": micros % 1_000_000 * 1000},
+        occurred_at=timestamp_fields(event.occurred_at),
         details=event.details or None,
     )

@@ -22,6 +22,7 @@ from authtuna_grpc.api.stream_converters import (
     to_search_responses,
 )
 from authtuna_grpc.domain.audit_query import (
+    AuditEventFilter,
     AuditOrder,
     audit_event_filter,
     audit_query,
@@ -109,14 +110,8 @@ class UserStreamRpcs:
         self, request: pb.ListAuditEventsRequest, context: Context
     ) -> AsyncIterator[pb.ListAuditEventsResponse]:
         violations: list[FieldViolation] = []
-        event_filter = audit_event_filter(
-            violations,
-            user_id=request.user_id,
-            actor_id=request.actor_id,
-            event_types=list(request.event_types),
-            ip_address=request.ip_address,
-            since=optional_time(request, "since"),
-            until=optional_time(request, "until"),
+        event_filter = _event_filter(
+            request, violations, since=optional_time(request, "since"), until=optional_time(request, "until")
         )
         order = _ORDERS.get(request.order)
         if order is None:
@@ -137,13 +132,7 @@ class UserStreamRpcs:
         self, request: pb.WatchAuditEventsRequest, context: Context
     ) -> AsyncIterator[pb.WatchAuditEventsResponse]:
         violations: list[FieldViolation] = []
-        event_filter = audit_event_filter(
-            violations,
-            user_id=request.user_id,
-            actor_id=request.actor_id,
-            event_types=list(request.event_types),
-            ip_address=request.ip_address,
-        )
+        event_filter = _event_filter(request, violations)
         watch = audit_watch(
             event_filter,
             violations,
@@ -157,3 +146,19 @@ class UserStreamRpcs:
                     heartbeat_at=to_timestamp(batch.heartbeat_at) if batch.heartbeat_at else None,
                     resume_after_id=batch.resume_after_id,
                 )
+
+
+def _event_filter(
+    request: pb.ListAuditEventsRequest | pb.WatchAuditEventsRequest,
+    violations: list[FieldViolation],
+    **times: datetime | None,
+) -> AuditEventFilter:
+    """The filter fields both audit streams share (a time window only for the list)."""
+    return audit_event_filter(
+        violations,
+        user_id=request.user_id,
+        actor_id=request.actor_id,
+        event_types=list(request.event_types),
+        ip_address=request.ip_address,
+        **times,
+    )

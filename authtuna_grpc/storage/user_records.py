@@ -10,13 +10,10 @@ and a User object per row, reading cost several times what building the messages
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, Text, cast, extract, literal_column
-from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import BigInteger, Text, cast, extract, literal_column
 
 from authtuna_grpc.domain.search import UserRecord
 from authtuna_grpc.storage import tables
@@ -90,31 +87,3 @@ def to_record(row: Any) -> UserRecord:
         row.suspension_reason,
         row.version,
     )
-
-
-@dataclass(frozen=True)
-class Statement:
-    """SQL compiled once for asyncpg, and the values of its parameters."""
-
-    sql: str
-    names: tuple[str, ...]
-    params: dict[str, Any]
-
-    def arguments(self, bounds: dict[str, Any]) -> list[Any]:
-        return [bounds[name] if name in bounds else self.params[name] for name in self.names]
-
-
-def compile_for_driver(dialect: Dialect, query: Select[Any]) -> Statement:
-    compiled = query.compile(dialect=dialect)
-    return Statement(compiled.string, tuple(compiled.positiontup or ()), dict(compiled.params))
-
-
-async def fetch_records(
-    connection: AsyncConnection, statement: Statement, bounds: dict[str, Any]
-) -> list[UserRecord]:
-    """Run the statement on the connection's own asyncpg connection."""
-    driver = (await connection.get_raw_connection()).driver_connection
-    assert driver is not None
-    # asyncpg Records unpack like tuples, which is all a UserRecord is used for.
-    rows: list[UserRecord] = await driver.fetch(statement.sql, *statement.arguments(bounds))
-    return rows

@@ -11,16 +11,10 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from authtuna_grpc.domain.search import BasicUser, UserFilter, UserRecord
-from authtuna_grpc.storage import tables
+from authtuna_grpc.storage import driver_reads, tables
+from authtuna_grpc.storage.driver_reads import Statement, compile_for_driver
 from authtuna_grpc.storage.reads import page_connection
-from authtuna_grpc.storage.user_records import (
-    POSTGRESQL_RECORD_COLUMNS,
-    USER_COLUMNS,
-    Statement,
-    compile_for_driver,
-    fetch_records,
-    to_record,
-)
+from authtuna_grpc.storage.user_records import POSTGRESQL_RECORD_COLUMNS, USER_COLUMNS, to_record
 
 _u = tables.user
 _ra = tables.role_assignment
@@ -124,7 +118,9 @@ class UserSearchReader:
         async with page_connection(self._engine) as connection:
             if connection.dialect.name == "postgresql":
                 statement = postgresql_statement(connection.dialect, f, keyset, offset)
-                return await fetch_records(connection, statement, bounds)
+                # Records unpack like tuples, which is all a UserRecord is used for.
+                records: list[UserRecord] = await driver_reads.run(connection, statement, bounds)
+                return records
             query = page_query(USER_COLUMNS, f, keyset=keyset, offset=offset)
             rows = (await connection.execute(query, bounds)).all()
         return [to_record(row) for row in rows]
